@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make book` and `make test`. Both set up .venv when missing.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+# Tests validate the chapters in quick mode (small data subsets) unless told otherwise.
+BOOK_QUICK ?= 1
+export BOOK_BATCH = 1
+
+.PHONY: help install book test execute execute-quick freeze clean
+
+help:
+	@echo "make book           build the static site into _build/html"
+	@echo "make test           run every test (helpers, workflows, notebooks with nbval, book build)"
+	@echo "make execute        re-run every chapter in full mode and store its outputs (slow)"
+	@echo "make execute-quick  the same in quick mode, outputs not stored (a smoke test)"
+	@echo "make freeze         re-pin requirements.txt from the current environment"
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+test: $(STAMP)
+	BOOK_QUICK=$(BOOK_QUICK) $(BIN)/python -m pytest
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute.py --mode full chapters/*.ipynb
+
+execute-quick: $(STAMP)
+	$(BIN)/python tools/execute.py --mode quick --no-write chapters/*.ipynb
+
+freeze: $(STAMP)
+	{ sed -n '1,2p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.new && mv requirements.new requirements.txt
+
+clean:
+	rm -rf _build chapters/images

@@ -1,0 +1,24 @@
+"""The small package every chapter of the book imports.
+
+``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, then loads
+the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``, ``results``.
+"""
+
+from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
+
+with env.quiet_native_stderr():
+    import tensorflow as tf
+
+    env.gpu_devices()  # the first device query is where TensorFlow reports its CUDA probing
+
+from helpers import data, diagnostics, plots, results, training  # noqa: E402
+
+__all__ = ["data", "diagnostics", "env", "plots", "results", "training", "setup"]
+
+
+def setup(seed: int = 42) -> None:
+    """Prepare a chapter: report versions and run mode, seed everything, deterministic ops, figure style."""
+    print(env.describe())
+    tf.config.experimental.enable_op_determinism()
+    training.reset(seed)
+    plots.use_book_style()

@@ -1,0 +1,106 @@
+"""Run mode and environment: quick/full switch, data folder, Colab/GPU detection, versions.
+
+Every environment variable the book reads is read here, and only here:
+
+- ``BOOK_QUICK=1`` turns quick mode on: the same code on small data subsets.
+- ``BOOK_DATA_DIR`` names a folder to look in first for datasets.
+- ``BOOK_BATCH=1`` says nobody is watching (CI, the execution tool): no progress bars.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import sys
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+# TensorFlow reads this when it is first imported; `import helpers` comes before it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={os.environ[name]!r} is not understood; use 1 (on) or 0 (off).")
+
+
+def is_quick() -> bool:
+    """Return True when ``BOOK_QUICK`` asks for quick mode (small data subsets)."""
+    return _flag("BOOK_QUICK")
+
+
+def is_batch() -> bool:
+    """Return True when ``BOOK_BATCH`` says the notebook runs unattended (no progress bars)."""
+    return _flag("BOOK_BATCH")
+
+
+def data_dir() -> Path | None:
+    """Return the folder named by ``BOOK_DATA_DIR``, or None when it is not set."""
+    value = os.environ.get("BOOK_DATA_DIR", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def keras_cache_dir() -> Path:
+    """Return Keras' own download cache (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "datasets"
+
+
+def in_colab() -> bool:
+    """Return True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def gpu_devices() -> list[str]:
+    """Return the names of the GPUs TensorFlow can see (empty on a CPU-only machine)."""
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def versions(packages: tuple[str, ...] = ("numpy", "tensorflow", "keras", "matplotlib")) -> dict[str, str]:
+    """Return the Python version and the installed version of each package (the ``%watermark`` cell)."""
+    report = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            report[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            report[name] = "not installed"
+    return report
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what C++ code writes to the process' stderr (TensorFlow's start-up log lines).
+
+    TensorFlow prints oneDNN and CUDA notices before its logging is configured, so
+    ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them; the file descriptor is pointed at /dev/null instead.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def describe() -> str:
+    """Return a short report of versions, run mode and hardware, one item per line."""
+    lines = [f"{name:<11} {version}" for name, version in versions().items()]
+    gpus = gpu_devices()
+    lines.append(f"{'mode':<11} {'quick (small data subsets)' if is_quick() else 'full'}")
+    lines.append(f"{'platform':<11} {'Colab' if in_colab() else platform.system()}")
+    lines.append(f"{'GPUs':<11} {', '.join(gpus) if gpus else 'none (running on the CPU)'}")
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""Build the book as `make book` does (warnings are errors) and check the pages a reader gets."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import colab  # noqa: E402
+
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
+CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"the book does not build cleanly:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return out / "_build" / "html"
+
+
+def html(site: Path, page: str) -> str:
+    return (site / f"{page}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_is_built(site, page):
+    assert (site / f"{page}.html").is_file()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_pages_show_their_figures(site, page):
+    nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
+    n_figures = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {}))
+    images = re.findall(r'<img [^>]*src="([^"]+\.png)"', html(site, page))
+    assert len(images) >= n_figures > 0
+    for src in images:
+        if not src.startswith("http"):
+            assert (site / Path(page).parent / src).resolve().is_file(), f"{page}: missing image {src}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_pages_open_the_right_notebook_in_colab(site, page):
+    assert colab.colab_url(ROOT / f"{page}.ipynb") in html(site, page)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_glued_numbers_are_rendered(site, page):
+    text = html(site, page)
+    assert "{glue" not in text and "glue:text" not in text
+    assert not re.search(r"\x1b\[|\[0m|\[1m", text)

@@ -1,0 +1,101 @@
+"""Checks of the committed chapter notebooks (nbval re-runs them; these check what is stored)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+sys.path.insert(0, str(ROOT / "tools"))
+import colab  # noqa: E402
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TRAINING = re.compile(r"\.fit\(|helpers\.training\.train\(")
+MAX_STREAM_LINES = 60
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def outputs(nb: nbformat.NotebookNode):
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            yield from ((cell, output) for output in cell.outputs)
+
+
+def tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "chapters/ holds no notebook"
+
+
+@pytest.fixture(params=CHAPTERS, ids=lambda path: path.name)
+def chapter(request) -> Path:
+    return request.param
+
+
+def test_every_chapter_is_in_the_table_of_contents(chapter):
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = {entry["file"] for part in toc["parts"] for entry in part["chapters"]}
+    assert f"chapters/{chapter.stem}" in files
+
+
+def test_every_code_cell_was_executed_without_errors(chapter):
+    nb = read(chapter)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code), "run tools/execute.py before committing"
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), "cells were run out of order; re-run the whole notebook"
+    assert not [o for _, o in outputs(nb) if o.output_type == "error"]
+
+
+def test_committed_outputs_come_from_a_full_run(chapter):
+    setup = next(cell for cell in read(chapter).cells if cell.cell_type == "code")
+    text = "".join(o.get("text", "") for o in setup.outputs)
+    assert "mode        full" in text, "commit the outputs of `make execute` (full mode), not of a quick run"
+
+
+def test_outputs_read_well_on_the_page(chapter):
+    for cell, output in outputs(read(chapter)):
+        text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+        assert not ANSI.search(text), f"ANSI escape codes in the output of:\n{cell.source[:200]}"
+        assert "\r" not in text, f"progress-bar carriage returns in the output of:\n{cell.source[:200]}"
+        if output.output_type == "stream":
+            assert text.count("\n") <= MAX_STREAM_LINES, f"an output of over {MAX_STREAM_LINES} lines:\n{cell.source[:200]}"
+    assert not [o for _, o in outputs(read(chapter)) if o.output_type == "stream" and o.name == "stderr"], (
+        "stderr in the stored outputs: silence the warning at its source"
+    )
+
+
+def test_training_cells_are_excluded_from_strict_comparison(chapter):
+    for cell in read(chapter).cells:
+        if cell.cell_type == "code" and TRAINING.search(cell.source) and "def " not in cell.source:
+            assert "nbval-ignore-output" in tags(cell), f"training cell without nbval-ignore-output:\n{cell.source[:200]}"
+
+
+def test_chapter_opens_with_title_colab_badge_and_setup(chapter):
+    nb = read(chapter)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert colab.problems(chapter) == []
+    first_code = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert "import helpers" in first_code.source and "helpers.setup(" in first_code.source
+
+
+def test_prose_quotes_only_glued_numbers_that_exist(chapter):
+    nb = read(chapter)
+    glued = {o.metadata["scrapbook"]["name"] for _, o in outputs(nb) if "scrapbook" in o.get("metadata", {})}
+    quoted = {m for cell in nb.cells if cell.cell_type == "markdown" for m in re.findall(r"\{glue:\w+\}`([\w]+)", cell.source)}
+    assert quoted <= glued, f"prose quotes numbers no cell glued: {sorted(quoted - glued)}"
+
+
+def test_kernel_is_plain_python3(chapter):
+    assert read(chapter).metadata["kernelspec"]["name"] == "python3"

@@ -1,0 +1,62 @@
+"""Execute chapters in full or quick mode, store their outputs, and report each chapter's run time.
+
+    python tools/execute.py --mode full chapters/04_activations.ipynb   # what `make execute` runs
+    python tools/execute.py --mode quick --no-write chapters/*.ipynb    # a smoke test
+
+Chapters run unattended (BOOK_BATCH=1: compact training logs, no progress bars) with their own
+folder as the working directory, exactly as a reader runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
+    """Run every cell of ``notebook``; store the outputs when ``write``; return the seconds it took."""
+    os.environ["BOOK_QUICK"] = "1" if quick else "0"
+    os.environ["BOOK_BATCH"] = "1"
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+        record_timing=False,
+    )
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    if write:
+        nbformat.write(nb, notebook)
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--mode", choices=["full", "quick"], default="full")
+    parser.add_argument("--no-write", action="store_true", help="run only; leave the stored outputs alone")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may take")
+    args = parser.parse_args()
+    missing = [str(path) for path in args.notebooks if not path.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    times = {}
+    for notebook in args.notebooks:
+        print(f"{notebook}: running in {args.mode} mode ...", flush=True)
+        times[notebook] = execute(notebook, args.mode == "quick", not args.no_write, args.timeout)
+        print(f"{notebook}: {times[notebook]:.0f} s", flush=True)
+    print(f"total: {sum(times.values()):.0f} s for {len(times)} chapter(s) in {args.mode} mode")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
