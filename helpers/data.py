@@ -82,7 +82,7 @@ def read_idx(path: Path) -> np.ndarray:
             f"{path} does not match its IDX header: shape {shape} needs {expected} bytes, "
             f"the file holds {len(raw)}; delete it and fetch it again."
         )
-    return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header_size).reshape(shape)
+    return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header_size).reshape(shape).copy()  # writable
 
 
 def search_folders(name: str) -> list[Path]:

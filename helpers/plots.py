@@ -111,10 +111,11 @@ def plot_learning_curves(
     """
     if not histories:
         raise ValueError("plot_learning_curves needs at least one history to plot.")
-    ax = ax or plt.figure().gca()
     for label, history in histories.items():
         if metric not in history:
             raise KeyError(f"Run {label!r} has no {metric!r}; it recorded {sorted(history)}.")
+    ax = ax or plt.figure().gca()
+    for label, history in histories.items():
         values = history[metric]
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=title)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from IPython import get_ipython
+from IPython.display import display as show
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
     Args:
         reruns: result number -> (what was measured, e.g. ``"valid, epoch 35"``, and the value).
     """
+    if not reruns:
+        raise ValueError("beside_published needs at least one re-run: {number: (what was measured, value)}.")
     rows = []
     for number, (measured, value) in reruns.items():
         source = published(number)
@@ -83,14 +88,18 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
 def glue(name: str, value, display: bool = False) -> None:
     """Hand ``value`` to the book under ``name`` (myst-nb's ``glue``), for prose to quote it.
 
-    Where myst-nb is not installed (on Colab) the value is only shown when ``display`` asks for it.
+    NumPy scalars are stored as plain Python numbers, so that format specs such as ``:.4f`` apply.
+    Where myst-nb is not installed (on Colab), or outside IPython, the value is only shown when
+    ``display`` asks for it.
     """
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
+        myst_glue = None
+    if myst_glue is None or get_ipython() is None:  # Colab without myst-nb, or a plain script
         if display:
-            from IPython.display import display as show
-
             show(value)
         return
     myst_glue(name, value, display=display)

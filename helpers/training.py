@@ -22,11 +22,11 @@ def reset(seed: int = 42) -> None:
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Print one compact line every ``every`` epochs, and a live progress bar when someone watches.
+    """Print one compact line every ``every`` epochs, below a live progress bar when someone watches.
 
     Use it with ``model.fit(..., verbose=0)``: the published page then shows a short log instead of
-    thousands of progress-bar lines, while an interactive session (``BOOK_BATCH`` unset) still sees
-    a bar advancing epoch by epoch.
+    thousands of progress-bar lines, while an interactive session (``BOOK_BATCH`` unset) also sees
+    a bar advancing epoch by epoch with the latest epoch's metrics.
     """
 
     def __init__(self, every: int = 1, metrics: Sequence[str] = ("loss", "accuracy", "val_accuracy")):
@@ -39,16 +39,18 @@ class EpochLog(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         epochs = self.params.get("epochs")
-        self._bar = None if env.is_batch() else keras.utils.Progbar(epochs, unit_name="epoch")
+        watched = not env.is_batch()
+        self._bar = keras.utils.Progbar(epochs, unit_name="epoch", stateful_metrics=self.metrics) if watched else None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         shown = [(name, logs[name]) for name in self.metrics if name in logs]
-        if self._bar is not None:
-            self._bar.update(epoch + 1, values=shown, finalize=False)
         last = epoch + 1 == self.params.get("epochs")
+        if self._bar is not None:
+            self._bar.update(epoch + 1, values=shown, finalize=last)
         if epoch % self.every == 0 or last:
-            print(f"epoch {epoch:>3}  " + "  ".join(f"{name} {value:.4f}" for name, value in shown))
+            below_bar = "\n" if self._bar is not None and not last else ""
+            print(below_bar + f"epoch {epoch:>3}  " + "  ".join(f"{name} {value:.4f}" for name, value in shown))
 
 
 def build_mlp(
@@ -61,8 +63,9 @@ def build_mlp(
 ) -> keras.Sequential:
     """Build the sources' fully connected classifier: ``n_inputs`` -> hidden layers -> softmax.
 
-    ``activation`` is a Keras activation name, or a layer class such as ``keras.layers.PReLU``
-    (a fresh instance follows each hidden layer).
+    ``activation`` is a Keras activation name or function, or a layer class such as
+    ``keras.layers.PReLU`` (a fresh instance follows each hidden layer). ``kernel_initializer``
+    applies to the hidden layers; the softmax output layer keeps Keras' default (Glorot uniform).
     """
     if not n_hidden or any(units < 1 for units in n_hidden):
         raise ValueError(f"n_hidden={tuple(n_hidden)} must list at least one positive layer size.")
@@ -88,17 +91,21 @@ class Run:
     seconds: float
     setup: dict = field(default_factory=dict)
 
-    def best(self, metric: str = "val_accuracy") -> tuple[int, float]:
-        """Return ``(epoch, value)`` of the best (highest) value of ``metric``, epochs counted from 0."""
+    def values(self, metric: str = "val_accuracy") -> list[float]:
+        """Return the per-epoch values of ``metric``."""
         if metric not in self.history:
             raise KeyError(f"Run {self.name!r} has no {metric!r}; it recorded {sorted(self.history)}.")
-        values = self.history[metric]
+        return self.history[metric]
+
+    def best(self, metric: str = "val_accuracy") -> tuple[int, float]:
+        """Return ``(epoch, value)`` of the best (highest) value of ``metric``, epochs counted from 0."""
+        values = self.values(metric)
         epoch = int(np.argmax(values))
         return epoch, float(values[epoch])
 
     def at(self, epoch: int, metric: str = "val_accuracy") -> float:
         """Return ``metric`` after ``epoch`` (counted from 0, as the sources print it)."""
-        values = self.history[metric]
+        values = self.values(metric)
         if not 0 <= epoch < len(values):
             raise IndexError(f"Run {self.name!r} trained {len(values)} epochs; epoch {epoch} does not exist.")
         return float(values[epoch])
@@ -111,7 +118,7 @@ class Run:
             **self.setup,
             f"best {metric}": round(value, 4),
             "best epoch": epoch,
-            f"final {metric}": round(self.history[metric][-1], 4),
+            f"final {metric}": round(self.values(metric)[-1], 4),
             "seconds": round(self.seconds, 1),
         }
 

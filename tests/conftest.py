@@ -1,0 +1,11 @@
+"""Fixtures shared by the unit tests of ``helpers``."""
+
+import pytest
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """Run a test as on a fresh machine: no ``BOOK_*`` variables and an empty Keras home."""
+    for name in ("BOOK_QUICK", "BOOK_BATCH", "BOOK_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))

@@ -1,0 +1,132 @@
+"""Tests of helpers.results: the published figures, the comparison table and glue."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import results
+
+#: The maintainers' table of published results, beside the repository (readers' clones lack it).
+SEED_RESULTS = Path(__file__).resolve().parents[1].parent / "shared" / "seed_results.md"
+
+
+def test_published_results_are_numbered_1_to_20():
+    assert list(results.PUBLISHED) == list(range(1, 21))
+    assert all(number == result.number for number, result in results.PUBLISHED.items())
+
+
+def test_published_values_are_the_figures_printed():
+    for result in results.PUBLISHED.values():
+        if result.value is not None:
+            assert 0 < result.value < 1
+            assert str(result.value) in result.figure
+
+
+def test_published_returns_one_result():
+    result = results.published(1)
+    assert result is results.PUBLISHED[1]
+    assert (result.experiment, result.figure, result.value) == ("leaky ReLU MLP", "valid 0.9786 (epoch 35)", 0.9786)
+
+
+@pytest.mark.parametrize("number", [0, 21, 99])
+def test_published_rejects_numbers_that_do_not_exist(number):
+    with pytest.raises(KeyError, match=f"There is no published result #{number}; they are numbered 1 to 20"):
+        results.published(number)
+
+
+def test_published_results_cannot_be_changed():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        results.published(1).value = 0.99
+
+
+def test_beside_published_puts_reruns_next_to_the_sources():
+    reruns = {1: ("valid, epoch 35", 0.98), 4: ("valid", 0.95), 15: ("output", "[[61, 83, 105]]"), 16: ("mean", 0.01)}
+    table = results.beside_published(reruns)
+    assert list(table.index) == [1, 4, 15, 16]
+    assert list(table.columns) == ["experiment", "published", "this book", "difference"]
+    assert table.loc[1].tolist() == ["leaky ReLU MLP", "valid 0.9786 (epoch 35)", "valid, epoch 35 0.9800", "+0.0014"]
+    assert table.loc[4, "difference"] == "-0.0114"
+    assert table.loc[15, "this book"] == "output [[61, 83, 105]]"
+    assert table.loc[15, "difference"] == table.loc[16, "difference"] == ""  # no published number to compare
+
+
+def test_beside_published_rejects_an_unknown_result():
+    with pytest.raises(KeyError, match="no published result #42"):
+        results.beside_published({42: ("valid", 0.9)})
+
+
+def test_glue_without_myst_nb_shows_nothing_unless_asked(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab, where myst-nb is not installed
+    results.glue("accuracy", 0.9786)
+    assert capsys.readouterr().out == ""
+    results.glue("accuracy", 0.9786, display=True)
+    assert capsys.readouterr().out == "0.9786\n"
+
+
+def run_in_fresh_python(code, tmp_path):
+    """Run ``code`` in a new interpreter, with ``results`` loaded from helpers/results.py; return stdout.
+
+    myst-nb's glue goes through IPython, which sets up a process-wide shell on first use; a child
+    process keeps that away from the test session. results.py is loaded on its own so the child
+    does not import TensorFlow.
+    """
+    prelude = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('results', {str(Path(results.__file__))!r})\n"
+        "results = sys.modules['results'] = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(results)\n"
+    )
+    child_env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code], env=child_env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_glue_records_the_value_for_the_book_in_a_notebook(tmp_path):
+    code = (
+        "import json\n"
+        "import numpy as np\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "from IPython.utils.capture import capture_output\n"
+        "InteractiveShell.instance()\n"
+        "with capture_output() as captured:\n"
+        "    results.glue('accuracy', 0.9786)\n"
+        "    results.glue('shown', 0.5, display=True)\n"
+        "    results.glue('count', np.int64(7))\n"
+        "print(json.dumps([[output.data, output.metadata] for output in captured.outputs]))\n"
+    )
+    hidden, shown, count = json.loads(run_in_fresh_python(code, tmp_path))
+    assert hidden == [
+        {"application/papermill.record/text/plain": "0.9786"},
+        {"scrapbook": {"name": "accuracy", "mime_prefix": "application/papermill.record/"}},
+    ]
+    assert shown == [{"text/plain": "0.5"}, {"scrapbook": {"name": "shown", "mime_prefix": ""}}]
+    assert count[0] == {"application/papermill.record/text/plain": "7"}  # not "np.int64(7)"
+
+
+def test_glue_in_plain_python_prints_only_what_is_displayed(tmp_path):
+    code = "results.glue('accuracy', 0.9786)\nresults.glue('shown', 0.5, display=True)\n"
+    assert run_in_fresh_python(code, tmp_path) == "0.5\n"
+
+
+def seed_table():
+    """Return the rows of seed_results.md's table: number -> [experiment (source), set-up, published]."""
+    rows = {}
+    for line in SEED_RESULTS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].isdigit():
+            rows[int(cells[0])] = cells[1:]
+    return rows
+
+
+@pytest.mark.skipif(not SEED_RESULTS.is_file(), reason=f"{SEED_RESULTS} is only on maintainers' machines and CI")
+def test_published_matches_seed_results_md():
+    expected = {n: [f"{p.experiment} ({p.source})", p.setup, p.figure] for n, p in results.PUBLISHED.items()}
+    assert seed_table() == expected

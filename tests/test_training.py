@@ -1,0 +1,235 @@
+"""Tests of helpers.training: resets, the MLP builder, the epoch log, runs and train()."""
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import training
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def weights_of(model):
+    return [w.numpy() for w in model.weights]
+
+
+def tiny_data(n=64, n_inputs=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, n_inputs), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def compiled_mlp(n_inputs=20):
+    model = training.build_mlp((16,), n_inputs=n_inputs)
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd", metrics=["accuracy"])
+    return model
+
+
+# --- reset -----------------------------------------------------------------------------------
+
+
+def test_reset_makes_fresh_models_identical():
+    training.reset(3)
+    first = weights_of(training.build_mlp((8,), n_inputs=5))
+    training.reset(3)
+    second = training.build_mlp((8,), n_inputs=5)
+    assert second.layers[0].name == "hidden1"  # cleared session: names start afresh
+    for a, b in zip(first, weights_of(second)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reset_with_another_seed_gives_other_weights():
+    training.reset(3)
+    first = weights_of(training.build_mlp((8,), n_inputs=5))
+    training.reset(4)
+    assert not np.array_equal(first[0], weights_of(training.build_mlp((8,), n_inputs=5))[0])
+
+
+def test_reset_seeds_numpy():
+    training.reset(11)
+    drawn = np.random.random(3)
+    training.reset(11)
+    np.testing.assert_array_equal(np.random.random(3), drawn)
+
+
+# --- build_mlp -------------------------------------------------------------------------------
+
+
+def test_build_mlp_builds_the_sources_classifier():
+    model = training.build_mlp()
+    assert model.name == "mlp"
+    assert [layer.name for layer in model.layers] == ["hidden1", "hidden2", "outputs"]
+    assert [layer.units for layer in model.layers] == [300, 100, 10]
+    assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "softmax"]
+    assert model.input_shape == (None, 784)
+    assert model.count_params() == 266_610  # 784*300+300 + 300*100+100 + 100*10+10
+
+
+def test_build_mlp_outputs_class_probabilities():
+    model = training.build_mlp((8, 4), n_inputs=6, n_outputs=3)
+    probabilities = model(np.ones((5, 6), np.float32)).numpy()
+    assert probabilities.shape == (5, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_build_mlp_accepts_a_layer_class_as_activation():
+    model = training.build_mlp(activation=keras.layers.PReLU, name="prelu_mlp")
+    assert [layer.name for layer in model.layers] == ["hidden1", "activation1", "hidden2", "activation2", "outputs"]
+    assert isinstance(model.layers[1], keras.layers.PReLU)
+    assert model.layers[0].activation.__name__ == "linear"
+    assert model.count_params() == 266_610 + 300 + 100  # one learned slope per hidden unit
+
+
+def test_build_mlp_gives_activation_and_initializer_to_the_hidden_layers():
+    model = training.build_mlp((4, 3), activation="sigmoid", kernel_initializer="zeros", n_inputs=5)
+    hidden1, hidden2, outputs = model.layers
+    assert (hidden1.activation.__name__, hidden2.activation.__name__) == ("sigmoid", "sigmoid")
+    assert not hidden1.kernel.numpy().any() and not hidden2.kernel.numpy().any()
+    assert outputs.kernel.numpy().any()  # the softmax layer keeps Keras' default initializer
+
+
+@pytest.mark.parametrize("n_hidden", [(), [], (300, 0), (-1,)])
+def test_build_mlp_rejects_bad_hidden_sizes(n_hidden):
+    with pytest.raises(ValueError, match=r"n_hidden=.* must list at least one positive layer size"):
+        training.build_mlp(n_hidden)
+
+
+# --- EpochLog --------------------------------------------------------------------------------
+
+
+def run_epoch_log(log, logs_per_epoch):
+    """Drive an EpochLog as model.fit does, one ``logs`` dict per epoch."""
+    log.set_params({"epochs": len(logs_per_epoch), "verbose": 0})
+    log.on_train_begin()
+    for epoch, logs in enumerate(logs_per_epoch):
+        log.on_epoch_end(epoch, logs)
+
+
+LOGS = [
+    {"loss": 1 / (e + 1), "accuracy": 0.5 + e / 100, "val_accuracy": 0.4 + e / 100, "val_loss": 9.0} for e in range(7)
+]
+
+
+@pytest.mark.parametrize("every", [0, -2])
+def test_epoch_log_needs_a_positive_interval(every):
+    with pytest.raises(ValueError, match=f"every={every} must be a positive number of epochs"):
+        training.EpochLog(every=every)
+
+
+def test_epoch_log_prints_every_few_epochs_and_the_last(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_BATCH", "1")
+    run_epoch_log(training.EpochLog(every=3), LOGS)
+    assert capsys.readouterr().out.splitlines() == [
+        "epoch   0  loss 1.0000  accuracy 0.5000  val_accuracy 0.4000",
+        "epoch   3  loss 0.2500  accuracy 0.5300  val_accuracy 0.4300",
+        "epoch   6  loss 0.1429  accuracy 0.5600  val_accuracy 0.4600",
+    ]
+
+
+def test_epoch_log_adds_the_last_epoch_off_the_interval(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_BATCH", "1")
+    run_epoch_log(training.EpochLog(every=4), LOGS[:6])
+    assert [line[:9] for line in capsys.readouterr().out.splitlines()] == ["epoch   0", "epoch   4", "epoch   5"]
+
+
+def test_epoch_log_shows_only_the_metrics_asked_for_and_recorded(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_BATCH", "1")
+    run_epoch_log(training.EpochLog(metrics=("val_loss", "val_accuracy", "lr")), LOGS[:1])
+    assert capsys.readouterr().out == "epoch   0  val_loss 9.0000  val_accuracy 0.4000\n"
+
+
+def test_epoch_log_shows_a_progress_bar_when_someone_watches(capsys):
+    run_epoch_log(training.EpochLog(every=3), LOGS)
+    out = capsys.readouterr().out
+    assert "1/7" in out
+    assert "epoch   6  loss 0.1429" in out
+
+
+def test_epoch_log_has_no_progress_bar_in_batch_mode(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_BATCH", "1")
+    run_epoch_log(training.EpochLog(), LOGS[:2])
+    out = capsys.readouterr().out
+    assert "\r" not in out and "1/2" not in out
+    assert len(out.splitlines()) == 2
+
+
+def test_epoch_log_lines_start_on_a_new_line_below_the_bar(capsys):
+    run_epoch_log(training.EpochLog(), LOGS[:1])
+    out = capsys.readouterr().out
+    assert out[out.index("epoch   0") - 1] == "\n"
+
+
+# --- Run -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run():
+    history = {"loss": [0.7, 0.4, 0.3], "val_accuracy": [0.81234, 0.90456, 0.89999]}
+    return training.Run("SGD", history, seconds=12.345, setup={"optimizer": "SGD 0.01", "batch": 50})
+
+
+def test_run_best_is_the_highest_value_and_its_epoch(run):
+    assert run.best() == (1, 0.90456)
+    assert run.best("loss") == (0, 0.7)
+
+
+def test_run_best_of_an_unrecorded_metric_lists_the_recorded_ones(run):
+    with pytest.raises(KeyError, match=r"Run 'SGD' has no 'accuracy'; it recorded \['loss', 'val_accuracy'\]"):
+        run.best("accuracy")
+
+
+def test_run_at_returns_the_metric_after_an_epoch(run):
+    assert run.at(0) == 0.81234
+    assert run.at(2, "loss") == 0.3
+
+
+@pytest.mark.parametrize("epoch", [3, -1])
+def test_run_at_rejects_epochs_that_did_not_happen(run, epoch):
+    with pytest.raises(IndexError, match=f"Run 'SGD' trained 3 epochs; epoch {epoch} does not exist"):
+        run.at(epoch)
+
+
+def test_run_row_is_a_table_row(run):
+    row = run.row()
+    assert row == {
+        "run": "SGD",
+        "optimizer": "SGD 0.01",
+        "batch": 50,
+        "best val_accuracy": 0.9046,
+        "best epoch": 1,
+        "final val_accuracy": 0.9,
+        "seconds": 12.3,
+    }
+    assert list(row)[:3] == ["run", "optimizer", "batch"]
+
+
+# --- train -----------------------------------------------------------------------------------
+
+
+def test_train_refuses_an_uncompiled_model():
+    model = training.build_mlp((4,), n_inputs=20, name="raw")
+    with pytest.raises(ValueError, match=r"Model 'raw' is not compiled; call model.compile"):
+        training.train("r", model, tiny_data(), tiny_data(), epochs=1, batch_size=8)
+
+
+def test_train_refuses_inputs_and_labels_of_different_lengths():
+    X, y = tiny_data()
+    with pytest.raises(ValueError, match="64 training inputs but 63 labels"):
+        training.train("r", compiled_mlp(), (X, y[:-1]), (X, y), epochs=1, batch_size=8)
+
+
+def test_train_returns_a_run_with_history_time_and_setup(monkeypatch, capsys):
+    monkeypatch.setenv("BOOK_BATCH", "1")
+    training.reset(0)
+    train_data, valid_data = tiny_data(), tiny_data(n=32, seed=1)
+    run = training.train("tiny", compiled_mlp(), train_data, valid_data, epochs=2, batch_size=16, log_every=1, optimizer="SGD")
+    assert run.name == "tiny"
+    assert run.setup == {"optimizer": "SGD"}
+    assert sorted(run.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert all(len(values) == 2 and all(type(v) is float for v in values) for values in run.history.values())
+    assert run.seconds > 0
+    assert run.at(1) == run.history["val_accuracy"][1]
+    assert run.row()["best epoch"] == run.best()[0]
+    h = run.history
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"epoch   1  loss {h['loss'][1]:.4f}  accuracy {h['accuracy'][1]:.4f}  val_accuracy {h['val_accuracy'][1]:.4f}"
+    )
