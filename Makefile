@@ -8,13 +8,14 @@ STAMP   = $(VENV)/.installed
 BOOK_QUICK ?= 1
 export BOOK_BATCH = 1
 
-.PHONY: help install book test execute execute-quick freeze clean
+.PHONY: help install book test execute execute-quick format freeze clean
 
 help:
 	@echo "make book           build the static site into _build/html"
 	@echo "make test           run every test (helpers, workflows, notebooks with nbval, book build)"
 	@echo "make execute        re-run every chapter in full mode and store its outputs (slow)"
 	@echo "make execute-quick  the same in quick mode, outputs not stored (a smoke test)"
+	@echo "make format         format the code: chapters to 79 columns (the book's width), the rest to 100"
 	@echo "make freeze         re-pin requirements.txt from the current environment"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -37,6 +38,10 @@ execute: $(STAMP)
 
 execute-quick: $(STAMP)
 	$(BIN)/python tools/execute.py --mode quick --no-write chapters/*.ipynb
+
+format: $(STAMP)
+	$(BIN)/black --quiet --line-length 79 chapters
+	$(BIN)/black --quiet helpers tools tests
 
 freeze: $(STAMP)
 	{ sed -n '1,2p' requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.new && mv requirements.new requirements.txt

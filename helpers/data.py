@@ -69,12 +69,18 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         raw = gzip.decompress(Path(path).read_bytes())
     except (OSError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable gzip file ({error}); delete it and fetch it again.") from error
+        raise ValueError(
+            f"{path} is not a readable gzip file ({error}); delete it and fetch it again."
+        ) from error
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path} does not start with an IDX header of unsigned bytes; is it an MNIST file?")
+        raise ValueError(
+            f"{path} does not start with an IDX header of unsigned bytes; is it an MNIST file?"
+        )
     header_size = 4 + 4 * raw[3]
     if len(raw) < header_size:
-        raise ValueError(f"{path} is truncated inside its IDX header; delete it and fetch it again.")
+        raise ValueError(
+            f"{path} is truncated inside its IDX header; delete it and fetch it again."
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=raw[3], offset=4))
     expected = header_size + int(np.prod(shape))
     if len(raw) != expected:
@@ -82,7 +88,9 @@ def read_idx(path: Path) -> np.ndarray:
             f"{path} does not match its IDX header: shape {shape} needs {expected} bytes, "
             f"the file holds {len(raw)}; delete it and fetch it again."
         )
-    return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header_size).reshape(shape).copy()  # writable
+    return (
+        np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header_size).reshape(shape).copy()
+    )  # writable
 
 
 def search_folders(name: str) -> list[Path]:
@@ -139,7 +147,9 @@ def load_dataset(name: str = "mnist") -> tuple[Arrays, Arrays]:
     arrays = [read_idx(folder / file) for file in _spec(name)["files"]]
     X_train, y_train, X_test, y_test = arrays
     if len(X_train) != len(y_train) or len(X_test) != len(y_test):
-        raise ValueError(f"{folder}: images and labels disagree in number; the files do not belong together.")
+        raise ValueError(
+            f"{folder}: images and labels disagree in number; the files do not belong together."
+        )
     return (X_train, y_train), (X_test, y_test)
 
 
@@ -168,7 +178,9 @@ def load_splits(
         "test": (X_test, y_test),
     }
     if env.is_quick() if quick is None else quick:
-        splits = {key: (X[: QUICK_SIZES[key]], y[: QUICK_SIZES[key]]) for key, (X, y) in splits.items()}
+        splits = {
+            key: (X[: QUICK_SIZES[key]], y[: QUICK_SIZES[key]]) for key, (X, y) in splits.items()
+        }
     return tuple((_prepare(X, flatten, scale), y.astype(np.int64)) for X, y in splits.values())
 
 

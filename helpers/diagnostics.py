@@ -10,7 +10,9 @@ import tensorflow as tf
 def _check_batch(model: keras.Model, X: np.ndarray) -> None:
     expected = model.inputs[0].shape[1:] if model.inputs else None
     if expected is not None and tuple(np.shape(X)[1:]) != tuple(expected):
-        raise ValueError(f"Inputs of shape {np.shape(X)} do not fit model {model.name!r}, which takes (batch, *{tuple(expected)}).")
+        raise ValueError(
+            f"Inputs of shape {np.shape(X)} do not fit model {model.name!r}, which takes (batch, *{tuple(expected)})."
+        )
 
 
 def gradient_norms(
@@ -42,4 +44,7 @@ def activation_stats(model: keras.Model, X: np.ndarray) -> dict[str, tuple[float
     _check_batch(model, X)
     probe = keras.Model(model.inputs[0], [layer.output for layer in model.layers])
     outputs = probe(X, training=False)
-    return {layer.name: (float(np.mean(out)), float(np.std(out))) for layer, out in zip(model.layers, outputs)}
+    return {
+        layer.name: (float(np.mean(out)), float(np.std(out)))
+        for layer, out in zip(model.layers, outputs)
+    }

@@ -66,7 +66,9 @@ def gpu_devices() -> list[str]:
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
-def versions(packages: tuple[str, ...] = ("numpy", "tensorflow", "keras", "matplotlib")) -> dict[str, str]:
+def versions(
+    packages: tuple[str, ...] = ("numpy", "tensorflow", "keras", "matplotlib")
+) -> dict[str, str]:
     """Return the Python version and the installed version of each package (the ``%watermark`` cell)."""
     report = {"python": platform.python_version()}
     for name in packages:

@@ -30,26 +30,159 @@ class Published:
 PUBLISHED: dict[int, Published] = {
     p.number: p
     for p in [
-        Published(1, "leaky ReLU MLP", "000", "784-300-100-10, leaky ReLU α=0.01, SGD lr 0.01, batch 50, 40 epochs", "valid 0.9786 (epoch 35)", 0.9786),
-        Published(2, "SELU MLP", "000", "same net with SELU, inputs standardized, 40 epochs", "valid 0.9700 (epoch 35)", 0.9700),
-        Published(3, "batch norm + ELU + He init", "000", "784-300-100-10, BN momentum 0.9 before each ELU and on the logits, SGD 0.01, batch 200, 20 epochs", "valid 0.9742", 0.9742),
-        Published(4, "gradient clipping by value 1.0", "000", "784-300-50-50-50-50-50-10 ReLU, SGD 0.01, batch 200, 20 epochs", "valid 0.9614", 0.9614),
-        Published(5, "reuse: continue training the saved model of #4", "000", "20 more epochs", "valid 0.9710", 0.9710),
-        Published(6, "reuse hidden 1-3 of #4, new hidden4 (20 units) + outputs", "000", "all layers trainable, 20 epochs", "valid 0.9672", 0.9672),
-        Published(7, "same with hidden 1-2 frozen", "000", "20 epochs", "valid 0.9604 / 0.9580 (two variants)", 0.9604),
-        Published(8, "same with frozen layers' outputs cached", "000", "20 epochs; identical results to #7's second variant, faster", "valid 0.9580", 0.9580),
-        Published(9, "exponential learning-rate decay", "000", "784-300-50-10 ReLU, momentum 0.9, lr 0.1 decayed ×0.1 every 10,000 steps, batch 50, 5 epochs", "valid 0.9798", 0.9798),
-        Published(10, "ℓ1 regularization by hand", "000", "784-300-10, scale 0.001, SGD 0.01, batch 200, 20 epochs", "valid 0.9052", 0.9052),
-        Published(11, "ℓ1 through layer regularizers", "000", "784-300-50-10, scale 0.001 on all layers, 20 epochs", "valid 0.9214", 0.9214),
-        Published(12, "dropout 0.5 on inputs and hidden layers", "000", "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs", "valid 0.9742", 0.9742),
-        Published(13, "max-norm 1.0 by hand", "000", "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs", "valid 0.9844", 0.9844),
+        Published(
+            1,
+            "leaky ReLU MLP",
+            "000",
+            "784-300-100-10, leaky ReLU α=0.01, SGD lr 0.01, batch 50, 40 epochs",
+            "valid 0.9786 (epoch 35)",
+            0.9786,
+        ),
+        Published(
+            2,
+            "SELU MLP",
+            "000",
+            "same net with SELU, inputs standardized, 40 epochs",
+            "valid 0.9700 (epoch 35)",
+            0.9700,
+        ),
+        Published(
+            3,
+            "batch norm + ELU + He init",
+            "000",
+            "784-300-100-10, BN momentum 0.9 before each ELU and on the logits, SGD 0.01, batch 200, 20 epochs",
+            "valid 0.9742",
+            0.9742,
+        ),
+        Published(
+            4,
+            "gradient clipping by value 1.0",
+            "000",
+            "784-300-50-50-50-50-50-10 ReLU, SGD 0.01, batch 200, 20 epochs",
+            "valid 0.9614",
+            0.9614,
+        ),
+        Published(
+            5,
+            "reuse: continue training the saved model of #4",
+            "000",
+            "20 more epochs",
+            "valid 0.9710",
+            0.9710,
+        ),
+        Published(
+            6,
+            "reuse hidden 1-3 of #4, new hidden4 (20 units) + outputs",
+            "000",
+            "all layers trainable, 20 epochs",
+            "valid 0.9672",
+            0.9672,
+        ),
+        Published(
+            7,
+            "same with hidden 1-2 frozen",
+            "000",
+            "20 epochs",
+            "valid 0.9604 / 0.9580 (two variants)",
+            0.9604,
+        ),
+        Published(
+            8,
+            "same with frozen layers' outputs cached",
+            "000",
+            "20 epochs; identical results to #7's second variant, faster",
+            "valid 0.9580",
+            0.9580,
+        ),
+        Published(
+            9,
+            "exponential learning-rate decay",
+            "000",
+            "784-300-50-10 ReLU, momentum 0.9, lr 0.1 decayed ×0.1 every 10,000 steps, batch 50, 5 epochs",
+            "valid 0.9798",
+            0.9798,
+        ),
+        Published(
+            10,
+            "ℓ1 regularization by hand",
+            "000",
+            "784-300-10, scale 0.001, SGD 0.01, batch 200, 20 epochs",
+            "valid 0.9052",
+            0.9052,
+        ),
+        Published(
+            11,
+            "ℓ1 through layer regularizers",
+            "000",
+            "784-300-50-10, scale 0.001 on all layers, 20 epochs",
+            "valid 0.9214",
+            0.9214,
+        ),
+        Published(
+            12,
+            "dropout 0.5 on inputs and hidden layers",
+            "000",
+            "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs",
+            "valid 0.9742",
+            0.9742,
+        ),
+        Published(
+            13,
+            "max-norm 1.0 by hand",
+            "000",
+            "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs",
+            "valid 0.9844",
+            0.9844,
+        ),
         Published(14, "max-norm as a reusable regularizer", "000", "same", "valid 0.9826", 0.9826),
-        Published(15, "reuse weights from another framework", "000", "a 2-3 ReLU layer with W=[[1,2,3],[4,5,6]], b=[7,8,9], input [[10, 11]]", "[[61, 83, 105]] exactly", None),
-        Published(16, "SELU depth demo", "000", "100 layers of 100 units, NumPy, seed 42, 500 inputs", "layer 0: −0.26 < mean < 0.27, 0.74 < std < 1.27; stays in about that band to layer 90", None),
-        Published(17, "softmax regression, buggy loss", "001", "`-sum(y*log(y))` on predictions, SGD 0.01, 1000 steps of 50", "test 0.098 (the bug)", 0.098),
-        Published(18, "deep CNN", "001", "conv32-pool-conv64-pool-fc1024-dropout, Adam 1e-4, 20,000 steps of 50", "the tutorial's own figure is about 0.992 test", 0.992),
-        Published(19, "first Keras network", "003", "784-512-10, rmsprop, batch 128, 5 epochs", "train 0.9890, test 0.9790", 0.9790),
-        Published(20, "network from scratch", "003", "same shapes, weights uniform [0, 0.1), SGD lr 1e-3 by hand, 10 epochs", "test 0.82", 0.82),
+        Published(
+            15,
+            "reuse weights from another framework",
+            "000",
+            "a 2-3 ReLU layer with W=[[1,2,3],[4,5,6]], b=[7,8,9], input [[10, 11]]",
+            "[[61, 83, 105]] exactly",
+            None,
+        ),
+        Published(
+            16,
+            "SELU depth demo",
+            "000",
+            "100 layers of 100 units, NumPy, seed 42, 500 inputs",
+            "layer 0: −0.26 < mean < 0.27, 0.74 < std < 1.27; stays in about that band to layer 90",
+            None,
+        ),
+        Published(
+            17,
+            "softmax regression, buggy loss",
+            "001",
+            "`-sum(y*log(y))` on predictions, SGD 0.01, 1000 steps of 50",
+            "test 0.098 (the bug)",
+            0.098,
+        ),
+        Published(
+            18,
+            "deep CNN",
+            "001",
+            "conv32-pool-conv64-pool-fc1024-dropout, Adam 1e-4, 20,000 steps of 50",
+            "the tutorial's own figure is about 0.992 test",
+            0.992,
+        ),
+        Published(
+            19,
+            "first Keras network",
+            "003",
+            "784-512-10, rmsprop, batch 128, 5 epochs",
+            "train 0.9890, test 0.9790",
+            0.9790,
+        ),
+        Published(
+            20,
+            "network from scratch",
+            "003",
+            "same shapes, weights uniform [0, 0.1), SGD lr 1e-3 by hand, 10 epochs",
+            "test 0.82",
+            0.82,
+        ),
     ]
 }
 
@@ -57,7 +190,9 @@ PUBLISHED: dict[int, Published] = {
 def published(number: int) -> Published:
     """Return published result ``number`` (1-20 in ``seed_results.md``)."""
     if number not in PUBLISHED:
-        raise KeyError(f"There is no published result #{number}; they are numbered 1 to {max(PUBLISHED)}.")
+        raise KeyError(
+            f"There is no published result #{number}; they are numbered 1 to {max(PUBLISHED)}."
+        )
     return PUBLISHED[number]
 
 
@@ -68,17 +203,27 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
         reruns: result number -> (what was measured, e.g. ``"valid, epoch 35"``, and the value).
     """
     if not reruns:
-        raise ValueError("beside_published needs at least one re-run: {number: (what was measured, value)}.")
+        raise ValueError(
+            "beside_published needs at least one re-run: {number: (what was measured, value)}."
+        )
     rows = []
     for number, (measured, value) in reruns.items():
         source = published(number)
-        difference = value - source.value if source.value is not None and not isinstance(value, str) else None
+        difference = (
+            value - source.value
+            if source.value is not None and not isinstance(value, str)
+            else None
+        )
         rows.append(
             {
                 "#": number,
                 "experiment": source.experiment,
                 "published": source.figure,
-                "this book": f"{measured} {value:.4f}" if not isinstance(value, str) else f"{measured} {value}",
+                "this book": (
+                    f"{measured} {value:.4f}"
+                    if not isinstance(value, str)
+                    else f"{measured} {value}"
+                ),
                 "difference": "" if difference is None else f"{difference:+.4f}",
             }
         )

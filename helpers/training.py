@@ -29,7 +29,9 @@ class EpochLog(keras.callbacks.Callback):
     a bar advancing epoch by epoch with the latest epoch's metrics.
     """
 
-    def __init__(self, every: int = 1, metrics: Sequence[str] = ("loss", "accuracy", "val_accuracy")):
+    def __init__(
+        self, every: int = 1, metrics: Sequence[str] = ("loss", "accuracy", "val_accuracy")
+    ):
         super().__init__()
         if every < 1:
             raise ValueError(f"every={every} must be a positive number of epochs.")
@@ -40,7 +42,11 @@ class EpochLog(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         epochs = self.params.get("epochs")
         watched = not env.is_batch()
-        self._bar = keras.utils.Progbar(epochs, unit_name="epoch", stateful_metrics=self.metrics) if watched else None
+        self._bar = (
+            keras.utils.Progbar(epochs, unit_name="epoch", stateful_metrics=self.metrics)
+            if watched
+            else None
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -50,7 +56,11 @@ class EpochLog(keras.callbacks.Callback):
             self._bar.update(epoch + 1, values=shown, finalize=last)
         if epoch % self.every == 0 or last:
             below_bar = "\n" if self._bar is not None and not last else ""
-            print(below_bar + f"epoch {epoch:>3}  " + "  ".join(f"{name} {value:.4f}" for name, value in shown))
+            print(
+                below_bar
+                + f"epoch {epoch:>3}  "
+                + "  ".join(f"{name} {value:.4f}" for name, value in shown)
+            )
 
 
 def build_mlp(
@@ -72,11 +82,20 @@ def build_mlp(
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
     for index, units in enumerate(n_hidden, start=1):
         if isinstance(activation, type):
-            layers.append(keras.layers.Dense(units, kernel_initializer=kernel_initializer, name=f"hidden{index}"))
+            layers.append(
+                keras.layers.Dense(
+                    units, kernel_initializer=kernel_initializer, name=f"hidden{index}"
+                )
+            )
             layers.append(activation(name=f"activation{index}"))
         else:
             layers.append(
-                keras.layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer, name=f"hidden{index}")
+                keras.layers.Dense(
+                    units,
+                    activation=activation,
+                    kernel_initializer=kernel_initializer,
+                    name=f"hidden{index}",
+                )
             )
     layers.append(keras.layers.Dense(n_outputs, activation="softmax", name="outputs"))
     return keras.Sequential(layers, name=name)
@@ -94,7 +113,9 @@ class Run:
     def values(self, metric: str = "val_accuracy") -> list[float]:
         """Return the per-epoch values of ``metric``."""
         if metric not in self.history:
-            raise KeyError(f"Run {self.name!r} has no {metric!r}; it recorded {sorted(self.history)}.")
+            raise KeyError(
+                f"Run {self.name!r} has no {metric!r}; it recorded {sorted(self.history)}."
+            )
         return self.history[metric]
 
     def best(self, metric: str = "val_accuracy") -> tuple[int, float]:
@@ -107,7 +128,9 @@ class Run:
         """Return ``metric`` after ``epoch`` (counted from 0, as the sources print it)."""
         values = self.values(metric)
         if not 0 <= epoch < len(values):
-            raise IndexError(f"Run {self.name!r} trained {len(values)} epochs; epoch {epoch} does not exist.")
+            raise IndexError(
+                f"Run {self.name!r} trained {len(values)} epochs; epoch {epoch} does not exist."
+            )
         return float(values[epoch])
 
     def row(self, metric: str = "val_accuracy") -> dict:
@@ -138,10 +161,14 @@ def train(
     ``setup`` keywords (e.g. ``optimizer="SGD 0.01"``) are stored and become columns of ``Run.row()``.
     """
     if not model.compiled:
-        raise ValueError(f"Model {model.name!r} is not compiled; call model.compile(...) before train().")
+        raise ValueError(
+            f"Model {model.name!r} is not compiled; call model.compile(...) before train()."
+        )
     X_train, y_train = train_data
     if len(X_train) != len(y_train):
-        raise ValueError(f"{len(X_train)} training inputs but {len(y_train)} labels; they must match.")
+        raise ValueError(
+            f"{len(X_train)} training inputs but {len(y_train)} labels; they must match."
+        )
     start = time.perf_counter()
     history = model.fit(
         X_train,
@@ -153,4 +180,9 @@ def train(
         callbacks=[EpochLog(every=log_every)],
     )
     seconds = time.perf_counter() - start
-    return Run(name, {key: [float(v) for v in values] for key, values in history.history.items()}, seconds, dict(setup))
+    return Run(
+        name,
+        {key: [float(v) for v in values] for key, values in history.history.items()},
+        seconds,
+        dict(setup),
+    )

@@ -25,11 +25,21 @@ def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(out),
+            "--warningiserror",
+            "--keep-going",
+        ],
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, f"the book does not build cleanly:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert (
+        result.returncode == 0
+    ), f"the book does not build cleanly:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return out / "_build" / "html"
 
 
@@ -45,12 +55,20 @@ def test_every_page_is_built(site, page):
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_pages_show_their_figures(site, page):
     nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
-    n_figures = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {}))
+    n_figures = sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "image/png" in o.get("data", {})
+    )
     images = re.findall(r'<img [^>]*src="([^"]+\.png)"', html(site, page))
     assert len(images) >= n_figures > 0
     for src in images:
         if not src.startswith("http"):
-            assert (site / Path(page).parent / src).resolve().is_file(), f"{page}: missing image {src}"
+            assert (
+                (site / Path(page).parent / src).resolve().is_file()
+            ), f"{page}: missing image {src}"
 
 
 @pytest.mark.parametrize("page", CHAPTERS)

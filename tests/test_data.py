@@ -20,12 +20,16 @@ needs_shared_data = pytest.mark.skipif(
     not (SHARED_DATA / "mnist").is_dir(), reason=f"the genuine MNIST files are not in {SHARED_DATA}"
 )
 
-FILES = list(data.DATASETS["mnist"]["files"])  # the four IDX names, in the order load_dataset reads them
+FILES = list(
+    data.DATASETS["mnist"]["files"]
+)  # the four IDX names, in the order load_dataset reads them
 
 
 def idx_bytes(array, type_code=0x08):
     """Return ``array`` in the uncompressed IDX format: magic number, big-endian sizes, data."""
-    header = struct.pack(">BBBB", 0, 0, type_code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">BBBB", 0, 0, type_code, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + array.tobytes()
 
 
@@ -102,12 +106,21 @@ GOOD = idx_bytes(np.zeros((2, 3, 4), dtype=np.uint8))
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (GOOD[:-1], r"does not match its IDX header: shape \(2, 3, 4\) needs 40 bytes, the file holds 39"),
-        (GOOD + b"\0", r"does not match its IDX header: shape \(2, 3, 4\) needs 40 bytes, the file holds 41"),
+        (
+            GOOD[:-1],
+            r"does not match its IDX header: shape \(2, 3, 4\) needs 40 bytes, the file holds 39",
+        ),
+        (
+            GOOD + b"\0",
+            r"does not match its IDX header: shape \(2, 3, 4\) needs 40 bytes, the file holds 41",
+        ),
         (GOOD[:10], "truncated inside its IDX header"),
         (b"hello, world", "does not start with an IDX header of unsigned bytes"),
         (b"\0\0", "does not start with an IDX header of unsigned bytes"),
-        (idx_bytes(np.zeros(3, dtype=">f4"), type_code=0x0D), "does not start with an IDX header of unsigned bytes"),
+        (
+            idx_bytes(np.zeros(3, dtype=">f4"), type_code=0x0D),
+            "does not start with an IDX header of unsigned bytes",
+        ),
     ],
     ids=["truncated", "padded", "truncated-header", "not-idx", "too-short", "float-idx"],
 )
@@ -150,14 +163,19 @@ def test_md5sum_of_an_empty_file(tmp_path):
     "call", [data.search_folders, data.find_local_files, data.load_dataset, data.load_splits]
 )
 def test_unknown_dataset_names_the_choices(call):
-    with pytest.raises(ValueError, match=r"Unknown dataset 'cifar10'; choose one of \['fashion_mnist', 'mnist'\]"):
+    with pytest.raises(
+        ValueError, match=r"Unknown dataset 'cifar10'; choose one of \['fashion_mnist', 'mnist'\]"
+    ):
         call("cifar10")
 
 
 def test_search_folders_puts_book_data_dir_before_the_keras_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("BOOK_DATA_DIR", str(tmp_path / "book-data"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    assert data.search_folders("mnist") == [tmp_path / "book-data" / "mnist", tmp_path / "kh" / "datasets" / "mnist"]
+    assert data.search_folders("mnist") == [
+        tmp_path / "book-data" / "mnist",
+        tmp_path / "kh" / "datasets" / "mnist",
+    ]
     assert data.search_folders("fashion_mnist") == [
         tmp_path / "book-data" / "fashion-mnist",
         tmp_path / "kh" / "datasets" / "fashion-mnist",
@@ -249,7 +267,8 @@ def test_load_dataset_rejects_images_and_labels_that_disagree(tiny):
 
 
 @pytest.mark.parametrize(
-    ("name", "module"), [("mnist", keras.datasets.mnist), ("fashion_mnist", keras.datasets.fashion_mnist)]
+    ("name", "module"),
+    [("mnist", keras.datasets.mnist), ("fashion_mnist", keras.datasets.fashion_mnist)],
 )
 def test_load_dataset_falls_back_to_the_keras_download(monkeypatch, name, module):
     train = (np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
@@ -259,17 +278,30 @@ def test_load_dataset_falls_back_to_the_keras_download(monkeypatch, name, module
 
 
 @pytest.mark.usefixtures("offline")
-@pytest.mark.parametrize(("name", "folder"), [("mnist", "mnist"), ("fashion_mnist", "fashion-mnist")])
-def test_load_dataset_offline_without_local_files_says_what_to_do(monkeypatch, tmp_path, name, folder):
-    for variable, empty in [("BOOK_DATA_DIR", tmp_path / "empty"), ("KERAS_HOME", tmp_path / "empty-keras")]:
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist", "mnist"), ("fashion_mnist", "fashion-mnist")]
+)
+def test_load_dataset_offline_without_local_files_says_what_to_do(
+    monkeypatch, tmp_path, name, folder
+):
+    for variable, empty in [
+        ("BOOK_DATA_DIR", tmp_path / "empty"),
+        ("KERAS_HOME", tmp_path / "empty-keras"),
+    ]:
         empty.mkdir()
         monkeypatch.setenv(variable, str(empty))
     with pytest.raises(FileNotFoundError) as raised:
         data.load_dataset(name)
     message = str(raised.value)
-    assert f"{tmp_path / 'empty' / folder}, {tmp_path / 'empty-keras' / 'datasets' / folder}" in message
+    assert (
+        f"{tmp_path / 'empty' / folder}, {tmp_path / 'empty-keras' / 'datasets' / folder}"
+        in message
+    )
     assert "Network is unreachable" in message
-    assert f"Set BOOK_DATA_DIR to a folder whose '{folder}/' subfolder holds {', '.join(FILES)}." in message
+    assert (
+        f"Set BOOK_DATA_DIR to a folder whose '{folder}/' subfolder holds {', '.join(FILES)}."
+        in message
+    )
     assert isinstance(raised.value.__cause__, OSError)
 
 
@@ -317,9 +349,24 @@ def mnist(monkeypatch, mnist_arrays):
 
 def test_load_dataset_reads_the_genuine_mnist(mnist_arrays):
     (X_train, y_train), (X_test, y_test) = mnist_arrays
-    assert (X_train.shape, X_train.dtype, X_test.shape) == ((60000, 28, 28), np.uint8, (10000, 28, 28))
+    assert (X_train.shape, X_train.dtype, X_test.shape) == (
+        (60000, 28, 28),
+        np.uint8,
+        (10000, 28, 28),
+    )
     assert (y_train.shape, y_test.shape) == ((60000,), (10000,))
-    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the well-known first MNIST labels
+    assert y_train[:10].tolist() == [
+        5,
+        0,
+        4,
+        1,
+        9,
+        2,
+        1,
+        3,
+        1,
+        4,
+    ]  # the well-known first MNIST labels
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]
     assert np.bincount(y_train).tolist()[:2] == [5923, 6742]
 
@@ -345,7 +392,11 @@ def test_load_splits_flattens_and_scales_by_default(mnist):
 def test_load_splits_keeps_uint8_images_when_asked(mnist):
     (X_train_full, _), (X_test_raw, _) = mnist
     (X_train, _), (X_valid, _), (X_test, _) = data.load_splits(flatten=False, scale=False)
-    assert (X_train.shape, X_valid.shape, X_test.shape) == ((55000, 28, 28), (5000, 28, 28), (10000, 28, 28))
+    assert (X_train.shape, X_valid.shape, X_test.shape) == (
+        (55000, 28, 28),
+        (5000, 28, 28),
+        (10000, 28, 28),
+    )
     assert X_train.dtype == np.uint8
     np.testing.assert_array_equal(X_valid, X_train_full[:5000])
     np.testing.assert_array_equal(X_test, X_test_raw)

@@ -9,6 +9,7 @@ import pytest
 
 from helpers import diagnostics, training
 
+
 def batch(n=32, n_inputs=20, seed=0):
     rng = np.random.default_rng(seed)
     return rng.random((n, n_inputs), dtype=np.float32), np.arange(n) % 10
@@ -17,14 +18,19 @@ def batch(n=32, n_inputs=20, seed=0):
 def softmax_regression():
     """One softmax layer with zero weights: every class gets probability 1/4, so gradients are known."""
     return keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(4, activation="softmax", kernel_initializer="zeros", name="only")],
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="softmax", kernel_initializer="zeros", name="only"),
+        ],
         name="softmax_regression",
     )
 
 
 def first_to_last_ratio(activation, kernel_initializer):
     training.reset(42)
-    model = training.build_mlp((20,) * 8, activation=activation, kernel_initializer=kernel_initializer, n_inputs=20)
+    model = training.build_mlp(
+        (20,) * 8, activation=activation, kernel_initializer=kernel_initializer, n_inputs=20
+    )
     norms = list(diagnostics.gradient_norms(model, *batch(128)).values())
     return norms[0] / norms[-1]
 
@@ -38,7 +44,9 @@ def test_gradient_norms_gives_one_positive_float_per_dense_layer_in_order():
 def test_gradient_norms_matches_the_cross_entropy_gradient_by_hand():
     X = np.array([[1, 2, 3], [0, -1, 4]], dtype=np.float32)
     y = np.array([2, 0])
-    gradient = X.T @ (np.full((2, 4), 0.25) - np.eye(4)[y]) / len(X)  # d(mean cross-entropy)/d(kernel)
+    gradient = (
+        X.T @ (np.full((2, 4), 0.25) - np.eye(4)[y]) / len(X)
+    )  # d(mean cross-entropy)/d(kernel)
     norms = diagnostics.gradient_norms(softmax_regression(), X, y)
     assert norms == {"only": pytest.approx(np.linalg.norm(gradient), rel=1e-5)}
 
@@ -48,12 +56,16 @@ def test_gradient_norms_differentiates_the_loss_given():
     y = np.arange(8) % 4
     model = softmax_regression()
     mean = diagnostics.gradient_norms(model, X, y)["only"]
-    total = diagnostics.gradient_norms(model, X, y, loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum"))
+    total = diagnostics.gradient_norms(
+        model, X, y, loss=keras.losses.SparseCategoricalCrossentropy(reduction="sum")
+    )
     assert total["only"] == pytest.approx(8 * mean, rel=1e-5)
 
 
-def test_gradients_vanish_in_a_deep_sigmoid_net_with_large_weights():
-    assert first_to_last_ratio("sigmoid", keras.initializers.RandomNormal(stddev=1.0)) < 0.05
+def test_gradients_vanish_in_a_deep_sigmoid_net():
+    # Initializers are named, not built here: an initializer object built before reset()
+    # would draw its seed from whatever ran earlier, making the measurement order-dependent.
+    assert first_to_last_ratio("sigmoid", "glorot_uniform") < 1e-3
     assert first_to_last_ratio("relu", "he_normal") > 0.3  # the cure keeps them alive
 
 
@@ -61,21 +73,31 @@ def test_gradients_vanish_in_a_deep_sigmoid_net_with_large_weights():
 @pytest.mark.parametrize("measure", ["gradient_norms", "activation_stats"])
 def test_measurements_reject_inputs_of_the_wrong_shape(shape, measure):
     model = training.build_mlp((4,), n_inputs=20)
-    arguments = (np.zeros(shape, np.float32), np.zeros(8, np.int64))[: 2 if measure == "gradient_norms" else 1]
-    message = re.escape(f"Inputs of shape {shape} do not fit model 'mlp', which takes (batch, *(20,)).")
+    arguments = (np.zeros(shape, np.float32), np.zeros(8, np.int64))[
+        : 2 if measure == "gradient_norms" else 1
+    ]
+    message = re.escape(
+        f"Inputs of shape {shape} do not fit model 'mlp', which takes (batch, *(20,))."
+    )
     with pytest.raises(ValueError, match=message):
         getattr(diagnostics, measure)(model, *arguments)
 
 
 def test_gradient_norms_needs_a_layer_with_a_kernel():
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Activation("relu")], name="kernelless")
-    with pytest.raises(ValueError, match="Model 'kernelless' has no layer with a kernel to measure"):
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Activation("relu")], name="kernelless"
+    )
+    with pytest.raises(
+        ValueError, match="Model 'kernelless' has no layer with a kernel to measure"
+    ):
         diagnostics.gradient_norms(model, np.ones((2, 4), np.float32), np.zeros(2, np.int64))
 
 
 def test_activation_stats_gives_mean_and_std_of_every_layer():
     X, _ = batch(16, n_inputs=3)
-    model = training.build_mlp((3,), activation="linear", kernel_initializer="identity", n_inputs=3, n_outputs=4)
+    model = training.build_mlp(
+        (3,), activation="linear", kernel_initializer="identity", n_inputs=3, n_outputs=4
+    )
     stats = diagnostics.activation_stats(model, X)
     assert list(stats) == ["hidden1", "outputs"]
     assert stats["hidden1"] == (pytest.approx(X.mean(), rel=1e-6), pytest.approx(X.std(), rel=1e-6))

@@ -10,7 +10,9 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.python.framework import config as tf_config  # the only way to read and undo op determinism
+from tensorflow.python.framework import (
+    config as tf_config,
+)  # the only way to read and undo op determinism
 
 import helpers
 from helpers import env, training
@@ -43,7 +45,9 @@ def test_flags_understand_falsy_values(monkeypatch, flag, name, value):
 @pytest.mark.parametrize("value", ["maybe", "2", "y"])
 def test_flags_reject_values_they_do_not_understand(monkeypatch, flag, name, value):
     monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match=rf"{name}='{value}' is not understood; use 1 \(on\) or 0 \(off\)"):
+    with pytest.raises(
+        ValueError, match=rf"{name}='{value}' is not understood; use 1 \(on\) or 0 \(off\)"
+    ):
         flag()
 
 
@@ -142,7 +146,9 @@ def test_describe_reports_versions_and_full_mode(monkeypatch):
 def test_describe_reports_quick_mode_colab_and_gpus(monkeypatch):
     monkeypatch.setenv("BOOK_QUICK", "1")
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    monkeypatch.setattr(env, "gpu_devices", lambda: ["/physical_device:GPU:0", "/physical_device:GPU:1"])
+    monkeypatch.setattr(
+        env, "gpu_devices", lambda: ["/physical_device:GPU:0", "/physical_device:GPU:1"]
+    )
     lines = env.describe().splitlines()
     assert "mode        quick (small data subsets)" in lines
     assert "platform    Colab" in lines

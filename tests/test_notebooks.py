@@ -18,6 +18,7 @@ import colab  # noqa: E402
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRAINING = re.compile(r"\.fit\(|helpers\.training\.train\(")
 MAX_STREAM_LINES = 60
+MAX_CODE_COLUMNS = 79  # what the book's code boxes show without scrolling; `make format` wraps
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -52,34 +53,57 @@ def test_every_chapter_is_in_the_table_of_contents(chapter):
 def test_every_code_cell_was_executed_without_errors(chapter):
     nb = read(chapter)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count is not None for cell in code), "run tools/execute.py before committing"
+    assert all(
+        cell.execution_count is not None for cell in code
+    ), "run tools/execute.py before committing"
     counts = [cell.execution_count for cell in code]
-    assert counts == list(range(1, len(code) + 1)), "cells were run out of order; re-run the whole notebook"
+    assert counts == list(
+        range(1, len(code) + 1)
+    ), "cells were run out of order; re-run the whole notebook"
     assert not [o for _, o in outputs(nb) if o.output_type == "error"]
 
 
 def test_committed_outputs_come_from_a_full_run(chapter):
     setup = next(cell for cell in read(chapter).cells if cell.cell_type == "code")
     text = "".join(o.get("text", "") for o in setup.outputs)
-    assert "mode        full" in text, "commit the outputs of `make execute` (full mode), not of a quick run"
+    assert (
+        "mode        full" in text
+    ), "commit the outputs of `make execute` (full mode), not of a quick run"
 
 
 def test_outputs_read_well_on_the_page(chapter):
     for cell, output in outputs(read(chapter)):
         text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
         assert not ANSI.search(text), f"ANSI escape codes in the output of:\n{cell.source[:200]}"
-        assert "\r" not in text, f"progress-bar carriage returns in the output of:\n{cell.source[:200]}"
+        assert (
+            "\r" not in text
+        ), f"progress-bar carriage returns in the output of:\n{cell.source[:200]}"
         if output.output_type == "stream":
-            assert text.count("\n") <= MAX_STREAM_LINES, f"an output of over {MAX_STREAM_LINES} lines:\n{cell.source[:200]}"
-    assert not [o for _, o in outputs(read(chapter)) if o.output_type == "stream" and o.name == "stderr"], (
-        "stderr in the stored outputs: silence the warning at its source"
-    )
+            assert (
+                text.count("\n") <= MAX_STREAM_LINES
+            ), f"an output of over {MAX_STREAM_LINES} lines:\n{cell.source[:200]}"
+    assert not [
+        o for _, o in outputs(read(chapter)) if o.output_type == "stream" and o.name == "stderr"
+    ], "stderr in the stored outputs: silence the warning at its source"
+
+
+def test_code_fits_the_page_without_scrolling(chapter):
+    long_lines = [
+        line
+        for cell in read(chapter).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if len(line) > MAX_CODE_COLUMNS and not line.lstrip().startswith("%")
+    ]
+    assert not long_lines, f"lines over {MAX_CODE_COLUMNS} columns (run `make format`): {long_lines[:3]}"
 
 
 def test_training_cells_are_excluded_from_strict_comparison(chapter):
     for cell in read(chapter).cells:
         if cell.cell_type == "code" and TRAINING.search(cell.source) and "def " not in cell.source:
-            assert "nbval-ignore-output" in tags(cell), f"training cell without nbval-ignore-output:\n{cell.source[:200]}"
+            assert "nbval-ignore-output" in tags(
+                cell
+            ), f"training cell without nbval-ignore-output:\n{cell.source[:200]}"
 
 
 def test_chapter_opens_with_title_colab_badge_and_setup(chapter):
@@ -92,8 +116,17 @@ def test_chapter_opens_with_title_colab_badge_and_setup(chapter):
 
 def test_prose_quotes_only_glued_numbers_that_exist(chapter):
     nb = read(chapter)
-    glued = {o.metadata["scrapbook"]["name"] for _, o in outputs(nb) if "scrapbook" in o.get("metadata", {})}
-    quoted = {m for cell in nb.cells if cell.cell_type == "markdown" for m in re.findall(r"\{glue:\w+\}`([\w]+)", cell.source)}
+    glued = {
+        o.metadata["scrapbook"]["name"]
+        for _, o in outputs(nb)
+        if "scrapbook" in o.get("metadata", {})
+    }
+    quoted = {
+        m
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for m in re.findall(r"\{glue:\w+\}`([\w]+)", cell.source)
+    }
     assert quoted <= glued, f"prose quotes numbers no cell glued: {sorted(quoted - glued)}"
 
 

@@ -105,7 +105,11 @@ def test_plot_functions_draws_each_function_with_its_label():
     z, y = ax.get_lines()[2].get_data()
     assert len(z) == 200
     np.testing.assert_allclose(y, sigmoid(z))
-    assert (ax.get_xlim(), ax.get_ylim(), ax.get_title()) == ((-5.0, 5.0), (-1.0, 2.0), "Activations")
+    assert (ax.get_xlim(), ax.get_ylim(), ax.get_title()) == (
+        (-5.0, 5.0),
+        (-1.0, 2.0),
+        "Activations",
+    )
 
 
 def test_plot_functions_uses_the_given_points_and_axes():
@@ -129,7 +133,11 @@ def test_plot_learning_curves_draws_one_line_per_run():
     epochs, values = ax.get_lines()[1].get_data()
     assert list(epochs) == [1, 2, 3]
     assert list(values) == [0.88, 0.91, 0.93]
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "val accuracy", "Optimizers")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "epoch",
+        "val accuracy",
+        "Optimizers",
+    )
 
 
 def test_plot_learning_curves_plots_the_metric_asked_for():
@@ -139,7 +147,9 @@ def test_plot_learning_curves_plots_the_metric_asked_for():
 
 
 def test_plot_learning_curves_missing_metric_lists_what_was_recorded():
-    with pytest.raises(KeyError, match=r"Run 'SGD' has no 'accuracy'; it recorded \['loss', 'val_accuracy'\]"):
+    with pytest.raises(
+        KeyError, match=r"Run 'SGD' has no 'accuracy'; it recorded \['loss', 'val_accuracy'\]"
+    ):
         plots.plot_learning_curves(HISTORIES, metric="accuracy")
 
 

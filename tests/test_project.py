@@ -24,7 +24,14 @@ def test_workflows_are_valid_github_actions():
     workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
     assert len(workflows) >= 3
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, workflows)],
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, workflows),
+        ],
         capture_output=True,
         text=True,
     )
@@ -32,7 +39,11 @@ def test_workflows_are_valid_github_actions():
 
 
 def test_requirements_pin_every_package():
-    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    lines = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     loose = [line for line in lines if "==" not in line]
     assert not loose, f"unpinned requirements: {loose}"
     pins = dict(line.split("==") for line in lines)
@@ -42,6 +53,14 @@ def test_requirements_pin_every_package():
 
 def test_repository_url_is_written_only_in_config():
     url = re.search(r"url: (\S+)", (ROOT / "_config.yml").read_text()).group(1)
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    writers = [name for name in tracked if not name.endswith(".ipynb") and url in (ROOT / name).read_text(errors="ignore")]
-    assert writers == ["_config.yml"], f"the repository URL is also written in {writers}; derive it from _config.yml"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    writers = [
+        name
+        for name in tracked
+        if not name.endswith(".ipynb") and url in (ROOT / name).read_text(errors="ignore")
+    ]
+    assert writers == [
+        "_config.yml"
+    ], f"the repository URL is also written in {writers}; derive it from _config.yml"

@@ -30,12 +30,18 @@ def test_published_values_are_the_figures_printed():
 def test_published_returns_one_result():
     result = results.published(1)
     assert result is results.PUBLISHED[1]
-    assert (result.experiment, result.figure, result.value) == ("leaky ReLU MLP", "valid 0.9786 (epoch 35)", 0.9786)
+    assert (result.experiment, result.figure, result.value) == (
+        "leaky ReLU MLP",
+        "valid 0.9786 (epoch 35)",
+        0.9786,
+    )
 
 
 @pytest.mark.parametrize("number", [0, 21, 99])
 def test_published_rejects_numbers_that_do_not_exist(number):
-    with pytest.raises(KeyError, match=f"There is no published result #{number}; they are numbered 1 to 20"):
+    with pytest.raises(
+        KeyError, match=f"There is no published result #{number}; they are numbered 1 to 20"
+    ):
         results.published(number)
 
 
@@ -45,14 +51,26 @@ def test_published_results_cannot_be_changed():
 
 
 def test_beside_published_puts_reruns_next_to_the_sources():
-    reruns = {1: ("valid, epoch 35", 0.98), 4: ("valid", 0.95), 15: ("output", "[[61, 83, 105]]"), 16: ("mean", 0.01)}
+    reruns = {
+        1: ("valid, epoch 35", 0.98),
+        4: ("valid", 0.95),
+        15: ("output", "[[61, 83, 105]]"),
+        16: ("mean", 0.01),
+    }
     table = results.beside_published(reruns)
     assert list(table.index) == [1, 4, 15, 16]
     assert list(table.columns) == ["experiment", "published", "this book", "difference"]
-    assert table.loc[1].tolist() == ["leaky ReLU MLP", "valid 0.9786 (epoch 35)", "valid, epoch 35 0.9800", "+0.0014"]
+    assert table.loc[1].tolist() == [
+        "leaky ReLU MLP",
+        "valid 0.9786 (epoch 35)",
+        "valid, epoch 35 0.9800",
+        "+0.0014",
+    ]
     assert table.loc[4, "difference"] == "-0.0114"
     assert table.loc[15, "this book"] == "output [[61, 83, 105]]"
-    assert table.loc[15, "difference"] == table.loc[16, "difference"] == ""  # no published number to compare
+    assert (
+        table.loc[15, "difference"] == table.loc[16, "difference"] == ""
+    )  # no published number to compare
 
 
 def test_beside_published_rejects_an_unknown_result():
@@ -83,7 +101,11 @@ def run_in_fresh_python(code, tmp_path):
     )
     child_env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")}
     done = subprocess.run(
-        [sys.executable, "-c", prelude + code], env=child_env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", prelude + code],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -126,7 +148,11 @@ def seed_table():
     return rows
 
 
-@pytest.mark.skipif(not SEED_RESULTS.is_file(), reason=f"{SEED_RESULTS} is only on maintainers' machines and CI")
+@pytest.mark.skipif(
+    not SEED_RESULTS.is_file(), reason=f"{SEED_RESULTS} is only on maintainers' machines and CI"
+)
 def test_published_matches_seed_results_md():
-    expected = {n: [f"{p.experiment} ({p.source})", p.setup, p.figure] for n, p in results.PUBLISHED.items()}
+    expected = {
+        n: [f"{p.experiment} ({p.source})", p.setup, p.figure] for n, p in results.PUBLISHED.items()
+    }
     assert seed_table() == expected

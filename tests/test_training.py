@@ -73,7 +73,13 @@ def test_build_mlp_outputs_class_probabilities():
 
 def test_build_mlp_accepts_a_layer_class_as_activation():
     model = training.build_mlp(activation=keras.layers.PReLU, name="prelu_mlp")
-    assert [layer.name for layer in model.layers] == ["hidden1", "activation1", "hidden2", "activation2", "outputs"]
+    assert [layer.name for layer in model.layers] == [
+        "hidden1",
+        "activation1",
+        "hidden2",
+        "activation2",
+        "outputs",
+    ]
     assert isinstance(model.layers[1], keras.layers.PReLU)
     assert model.layers[0].activation.__name__ == "linear"
     assert model.count_params() == 266_610 + 300 + 100  # one learned slope per hidden unit
@@ -105,7 +111,8 @@ def run_epoch_log(log, logs_per_epoch):
 
 
 LOGS = [
-    {"loss": 1 / (e + 1), "accuracy": 0.5 + e / 100, "val_accuracy": 0.4 + e / 100, "val_loss": 9.0} for e in range(7)
+    {"loss": 1 / (e + 1), "accuracy": 0.5 + e / 100, "val_accuracy": 0.4 + e / 100, "val_loss": 9.0}
+    for e in range(7)
 ]
 
 
@@ -128,7 +135,11 @@ def test_epoch_log_prints_every_few_epochs_and_the_last(monkeypatch, capsys):
 def test_epoch_log_adds_the_last_epoch_off_the_interval(monkeypatch, capsys):
     monkeypatch.setenv("BOOK_BATCH", "1")
     run_epoch_log(training.EpochLog(every=4), LOGS[:6])
-    assert [line[:9] for line in capsys.readouterr().out.splitlines()] == ["epoch   0", "epoch   4", "epoch   5"]
+    assert [line[:9] for line in capsys.readouterr().out.splitlines()] == [
+        "epoch   0",
+        "epoch   4",
+        "epoch   5",
+    ]
 
 
 def test_epoch_log_shows_only_the_metrics_asked_for_and_recorded(monkeypatch, capsys):
@@ -164,7 +175,9 @@ def test_epoch_log_lines_start_on_a_new_line_below_the_bar(capsys):
 @pytest.fixture
 def run():
     history = {"loss": [0.7, 0.4, 0.3], "val_accuracy": [0.81234, 0.90456, 0.89999]}
-    return training.Run("SGD", history, seconds=12.345, setup={"optimizer": "SGD 0.01", "batch": 50})
+    return training.Run(
+        "SGD", history, seconds=12.345, setup={"optimizer": "SGD 0.01", "batch": 50}
+    )
 
 
 def test_run_best_is_the_highest_value_and_its_epoch(run):
@@ -173,7 +186,9 @@ def test_run_best_is_the_highest_value_and_its_epoch(run):
 
 
 def test_run_best_of_an_unrecorded_metric_lists_the_recorded_ones(run):
-    with pytest.raises(KeyError, match=r"Run 'SGD' has no 'accuracy'; it recorded \['loss', 'val_accuracy'\]"):
+    with pytest.raises(
+        KeyError, match=r"Run 'SGD' has no 'accuracy'; it recorded \['loss', 'val_accuracy'\]"
+    ):
         run.best("accuracy")
 
 
@@ -184,7 +199,9 @@ def test_run_at_returns_the_metric_after_an_epoch(run):
 
 @pytest.mark.parametrize("epoch", [3, -1])
 def test_run_at_rejects_epochs_that_did_not_happen(run, epoch):
-    with pytest.raises(IndexError, match=f"Run 'SGD' trained 3 epochs; epoch {epoch} does not exist"):
+    with pytest.raises(
+        IndexError, match=f"Run 'SGD' trained 3 epochs; epoch {epoch} does not exist"
+    ):
         run.at(epoch)
 
 
@@ -221,11 +238,23 @@ def test_train_returns_a_run_with_history_time_and_setup(monkeypatch, capsys):
     monkeypatch.setenv("BOOK_BATCH", "1")
     training.reset(0)
     train_data, valid_data = tiny_data(), tiny_data(n=32, seed=1)
-    run = training.train("tiny", compiled_mlp(), train_data, valid_data, epochs=2, batch_size=16, log_every=1, optimizer="SGD")
+    run = training.train(
+        "tiny",
+        compiled_mlp(),
+        train_data,
+        valid_data,
+        epochs=2,
+        batch_size=16,
+        log_every=1,
+        optimizer="SGD",
+    )
     assert run.name == "tiny"
     assert run.setup == {"optimizer": "SGD"}
     assert sorted(run.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
-    assert all(len(values) == 2 and all(type(v) is float for v in values) for values in run.history.values())
+    assert all(
+        len(values) == 2 and all(type(v) is float for v in values)
+        for values in run.history.values()
+    )
     assert run.seconds > 0
     assert run.at(1) == run.history["val_accuracy"][1]
     assert run.row()["best epoch"] == run.best()[0]

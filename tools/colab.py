@@ -1,7 +1,7 @@
 """Derive every Colab link and install line in the chapters from the repository URL in _config.yml.
 
-    python tools/colab.py            # rewrite the chapters' Colab badge and install line
-    python tools/colab.py --check    # exit 1 when a chapter is out of date (the tests run this)
+python tools/colab.py            # rewrite the chapters' Colab badge and install line
+python tools/colab.py --check    # exit 1 when a chapter is out of date (the tests run this)
 """
 
 from __future__ import annotations
@@ -67,9 +67,15 @@ def problems(notebook: Path) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="report stale notebooks instead of rewriting them")
-    parser.add_argument("notebooks", nargs="*", type=Path, default=sorted((ROOT / "chapters").glob("*.ipynb")))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="report stale notebooks instead of rewriting them"
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, default=sorted((ROOT / "chapters").glob("*.ipynb"))
+    )
     args = parser.parse_args()
     if args.check:
         found = [problem for notebook in args.notebooks for problem in problems(notebook)]

@@ -40,10 +40,14 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--mode", choices=["full", "quick"], default="full")
-    parser.add_argument("--no-write", action="store_true", help="run only; leave the stored outputs alone")
+    parser.add_argument(
+        "--no-write", action="store_true", help="run only; leave the stored outputs alone"
+    )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may take")
     args = parser.parse_args()
     missing = [str(path) for path in args.notebooks if not path.is_file()]
