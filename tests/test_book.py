@@ -76,7 +76,7 @@ def test_chapter_pages_open_the_right_notebook_in_colab(site, page):
     assert colab.colab_url(ROOT / f"{page}.ipynb") in html(site, page)
 
 
-@pytest.mark.parametrize("page", CHAPTERS)
+@pytest.mark.parametrize("page", PAGES)
 def test_glued_numbers_are_rendered(site, page):
     text = html(site, page)
     assert "{glue" not in text and "glue:text" not in text
