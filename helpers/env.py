@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-# TensorFlow reads this when it is first imported; `import helpers` comes before it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow reads this when it is first imported; `import helpers` comes before it. Level 3 keeps
+# only fatal C++ messages: TensorFlow 2.21 logs harmless "E0000 ... use_unbounded_threadpool"
+# lines when Keras feeds NumPy arrays under op determinism. Real errors still raise exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
