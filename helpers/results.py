@@ -209,22 +209,18 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
     rows = []
     for number, (measured, value) in reruns.items():
         source = published(number)
-        difference = (
-            value - source.value
-            if source.value is not None and not isinstance(value, str)
-            else None
-        )
+        this_book = f"{measured} {value}" if isinstance(value, str) else f"{measured} {value:.4f}"
+        difference = ""
+        if not isinstance(value, str) and source.value is not None:
+            # rounded first, so that a float32 a hair below the figure does not print -0.0000
+            difference = f"{round(value - source.value, 4) + 0.0:+.4f}"
         rows.append(
             {
                 "#": number,
                 "experiment": source.experiment,
                 "published": source.figure,
-                "this book": (
-                    f"{measured} {value:.4f}"
-                    if not isinstance(value, str)
-                    else f"{measured} {value}"
-                ),
-                "difference": "" if difference is None else f"{difference:+.4f}",
+                "this book": this_book,
+                "difference": difference,
             }
         )
     return pd.DataFrame(rows).set_index("#")

@@ -95,7 +95,9 @@ def test_code_fits_the_page_without_scrolling(chapter):
         for line in cell.source.splitlines()
         if len(line) > MAX_CODE_COLUMNS and not line.lstrip().startswith("%")
     ]
-    assert not long_lines, f"lines over {MAX_CODE_COLUMNS} columns (run `make format`): {long_lines[:3]}"
+    assert (
+        not long_lines
+    ), f"lines over {MAX_CODE_COLUMNS} columns (run `make format`): {long_lines[:3]}"
 
 
 def test_training_cells_are_excluded_from_strict_comparison(chapter):

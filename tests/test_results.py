@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import results
@@ -71,6 +72,11 @@ def test_beside_published_puts_reruns_next_to_the_sources():
     assert (
         table.loc[15, "difference"] == table.loc[16, "difference"] == ""
     )  # no published number to compare
+
+
+def test_beside_published_shows_no_negative_zero_for_a_float32_match():
+    table = results.beside_published({17: ("test", float(np.float32(0.098)))})
+    assert table.loc[17, "difference"] == "+0.0000"
 
 
 def test_beside_published_rejects_an_unknown_result():
