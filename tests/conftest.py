@@ -1,6 +1,11 @@
-"""Fixtures shared by the unit tests of ``helpers``."""
+"""Fixtures shared by the tests; the maintainer tools in tools/ are importable from every test."""
+
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -12,8 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-sys.path.insert(0, str(ROOT / "tools"))
-import colab  # noqa: E402
+import colab
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRAINING = re.compile(r"\.fit\(|helpers\.training\.train\(")

@@ -21,8 +21,7 @@ from nbclient import NotebookClient
 
 def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
     """Run every cell of ``notebook``; store the outputs when ``write``; return the seconds it took."""
-    os.environ["BOOK_QUICK"] = "1" if quick else "0"
-    os.environ["BOOK_BATCH"] = "1"
+    kernel_env = {**os.environ, "BOOK_QUICK": "1" if quick else "0", "BOOK_BATCH": "1"}
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
         nb,
@@ -32,7 +31,7 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
         record_timing=False,
     )
     start = time.perf_counter()
-    client.execute()
+    client.execute(env=kernel_env)
     seconds = time.perf_counter() - start
     if write:
         nbformat.write(nb, notebook)

@@ -1,0 +1,94 @@
+"""Tests of the maintainer tools: Colab links derived from _config.yml, and chapter execution."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+import colab
+import execute
+
+STALE_BADGE = (
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/old/place/blob/dev/chapters/99_demo.ipynb)"
+)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    """A repository root holding only _config.yml and a chapters/ folder."""
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "chapters").mkdir()
+    monkeypatch.setattr(colab, "ROOT", tmp_path)
+    return tmp_path
+
+
+def write_notebook(path: Path, *cells) -> Path:
+    nb = new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def test_colab_links_and_install_line_come_from_the_config(repo):
+    url, branch = colab.repository()
+    notebook = repo / "chapters" / "99_demo.ipynb"
+    assert colab.colab_url(notebook) == (
+        f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}"
+        f"/blob/{branch}/chapters/99_demo.ipynb"
+    )
+    assert colab.install_line() == f'%pip install --quiet "{colab.PACKAGE} @ git+{url}@{branch}"'
+
+
+def test_sync_rewrites_a_stale_badge_and_install_line(repo):
+    notebook = write_notebook(
+        repo / "chapters" / "99_demo.ipynb",
+        new_markdown_cell(f"# Demo\n\n{STALE_BADGE}"),
+        new_code_cell(
+            '%pip install --quiet "helpers @ git+https://example.org/old@dev"\nimport helpers'
+        ),
+    )
+    assert len(colab.problems(notebook)) == 2
+    nbformat.write(colab.synced(notebook), notebook)
+    assert colab.problems(notebook) == []
+    assert nbformat.read(notebook, as_version=4).cells[1].source.endswith("\nimport helpers")
+
+
+def test_execute_runs_a_notebook_in_the_requested_mode_and_stores_outputs(tmp_path, monkeypatch):
+    monkeypatch.delenv("BOOK_QUICK", raising=False)
+    notebook = write_notebook(
+        tmp_path / "demo.ipynb",
+        new_code_cell(
+            "import os\nprint(os.environ['BOOK_QUICK'], os.environ['BOOK_BATCH'], os.getcwd())"
+        ),
+    )
+    seconds = execute.execute(notebook, quick=True, write=True, timeout=60)
+    output = nbformat.read(notebook, as_version=4).cells[0].outputs[0]
+    assert output.text.split() == ["1", "1", str(tmp_path)]  # quick, unattended, in its own folder
+    assert seconds > 0
+    assert "BOOK_QUICK" not in os.environ  # the kernel's settings do not leak into the caller
+
+
+def test_execute_leaves_the_file_alone_without_write(tmp_path):
+    notebook = write_notebook(tmp_path / "demo.ipynb", new_code_cell("print('hello')"))
+    before = notebook.read_text()
+    execute.execute(notebook, quick=False, write=False, timeout=60)
+    assert notebook.read_text() == before
+
+
+def test_execute_reports_a_missing_notebook(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["execute.py", "chapters/no_such_chapter.ipynb"])
+    with pytest.raises(SystemExit):
+        execute.main()
+    assert "no such notebook: chapters/no_such_chapter.ipynb" in capsys.readouterr().err
