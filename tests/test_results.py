@@ -144,10 +144,13 @@ def test_glue_in_plain_python_prints_only_what_is_displayed(tmp_path):
     assert run_in_fresh_python(code, tmp_path) == "0.5\n"
 
 
-def seed_table():
-    """Return the rows of seed_results.md's table: number -> [experiment (source), set-up, published]."""
+BOOK_RESULTS = Path(__file__).resolve().parents[1] / "book" / "results.md"
+
+
+def numbered_rows(path):
+    """Return the rows of a Markdown table whose first cell is a result number: number -> cells."""
     rows = {}
-    for line in SEED_RESULTS.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and cells[0].isdigit():
             rows[int(cells[0])] = cells[1:]
@@ -161,4 +164,16 @@ def test_published_matches_seed_results_md():
     expected = {
         n: [f"{p.experiment} ({p.source})", p.setup, p.figure] for n, p in results.PUBLISHED.items()
     }
-    assert seed_table() == expected
+    assert numbered_rows(SEED_RESULTS) == expected
+
+
+def test_results_page_quotes_the_published_figures_as_recorded():
+    rows = numbered_rows(BOOK_RESULTS)
+    assert rows, f"{BOOK_RESULTS} has no numbered rows"
+    for number, (experiment, setup, figure, *_) in rows.items():
+        published = results.published(number)
+        assert [experiment, setup, figure] == [
+            published.experiment,
+            published.setup,
+            published.figure,
+        ]
