@@ -196,19 +196,27 @@ def published(number: int) -> Published:
     return PUBLISHED[number]
 
 
-def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame:
+def beside_published(reruns: dict[int, tuple[str, float | str, str]]) -> pd.DataFrame:
     """Return a table of published figures beside this book's re-runs.
 
     Args:
-        reruns: result number -> (what was measured, e.g. ``"valid, epoch 35"``, and the value).
+        reruns: result number -> (what was measured, e.g. ``"valid, epoch 35"``; the value; how
+            the re-run's set-up deviates from the source's, ``"none"`` when it does not).
     """
     if not reruns:
         raise ValueError(
-            "beside_published needs at least one re-run: {number: (what was measured, value)}."
+            "beside_published needs at least one re-run: "
+            "{number: (what was measured, value, deviation from the source)}."
         )
     rows = []
-    for number, (measured, value) in reruns.items():
+    for number, rerun in reruns.items():
         source = published(number)
+        if len(rerun) != 3 or not str(rerun[2]).strip():
+            raise ValueError(
+                f"Re-run #{number} is {rerun!r}; give (what was measured, value, deviation from "
+                "the source's set-up), with deviation 'none' when the set-up is the same."
+            )
+        measured, value, deviation = rerun
         this_book = f"{measured} {value}" if isinstance(value, str) else f"{measured} {value:.4f}"
         difference = ""
         if not isinstance(value, str) and source.value is not None:
@@ -221,6 +229,7 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
                 "published": source.figure,
                 "this book": this_book,
                 "difference": difference,
+                "deviation from the source": deviation,
             }
         )
     return pd.DataFrame(rows).set_index("#")
@@ -229,18 +238,20 @@ def beside_published(reruns: dict[int, tuple[str, float | str]]) -> pd.DataFrame
 def glue(name: str, value, display: bool = False) -> None:
     """Hand ``value`` to the book under ``name`` (myst-nb's ``glue``), for prose to quote it.
 
+    The value is also printed as ``name = value``, so that a reader on Colab or in plain Jupyter,
+    where ``{glue:text}`` placeholders stay unfilled, finds every quoted number in the outputs.
+    With ``display=True`` the value itself is displayed instead (a table, a figure).
     NumPy scalars are stored as plain Python numbers, so that format specs such as ``:.4f`` apply.
-    Where myst-nb is not installed (on Colab), or outside IPython, the value is only shown when
-    ``display`` asks for it.
     """
     if isinstance(value, np.generic):
         value = value.item()
     try:
         from myst_nb import glue as myst_glue
-    except ImportError:
+    except ImportError:  # on Colab, where myst-nb is not installed
         myst_glue = None
-    if myst_glue is None or get_ipython() is None:  # Colab without myst-nb, or a plain script
-        if display:
-            show(value)
-        return
-    myst_glue(name, value, display=display)
+    if myst_glue is not None and get_ipython() is not None:
+        myst_glue(name, value, display=display)
+    elif display:
+        show(value)
+    if not display:
+        print(f"{name} = {value:.6g}" if isinstance(value, float) else f"{name} = {value}")

@@ -91,7 +91,7 @@ def test_code_fits_the_page_without_scrolling(chapter):
         for cell in read(chapter).cells
         if cell.cell_type == "code"
         for line in cell.source.splitlines()
-        if len(line) > MAX_CODE_COLUMNS and not line.lstrip().startswith("%")
+        if len(line) > MAX_CODE_COLUMNS
     ]
     assert (
         not long_lines
@@ -112,6 +112,7 @@ def test_chapter_opens_with_title_colab_badge_and_setup(chapter):
     assert colab.problems(chapter) == []
     first_code = next(cell for cell in nb.cells if cell.cell_type == "code")
     assert "import helpers" in first_code.source and "helpers.setup(" in first_code.source
+    assert "if (" not in first_code.source, "the setup cell should read as plain Python"
 
 
 def test_prose_quotes_only_glued_numbers_that_exist(chapter):
@@ -132,3 +133,107 @@ def test_prose_quotes_only_glued_numbers_that_exist(chapter):
 
 def test_kernel_is_plain_python3(chapter):
     assert read(chapter).metadata["kernelspec"]["name"] == "python3"
+
+
+# The chapter contract (CONTRIBUTING.md): its mechanical parts.
+EXERCISE_HEADING = re.compile(r"^### Exercise (\d+)", re.MULTILINE)
+SOLUTION_DROPDOWN = re.compile(r"^(:::|```)\{dropdown\} Solution", re.MULTILINE)
+
+
+def exercise_section(nb: nbformat.NotebookNode) -> list:
+    """Return the cells from the '## Exercises' heading to the next '## ' heading."""
+    start = next(
+        (
+            i
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and c.source.startswith("## Exercises")
+        ),
+        None,
+    )
+    assert (
+        start is not None
+    ), "no '## Exercises' section (CONTRIBUTING.md: 3-6 exercises with solutions)"
+    section = [nb.cells[start]]
+    for cell in nb.cells[start + 1 :]:
+        if cell.cell_type == "markdown" and re.match(r"## ", cell.source):
+            break
+        section.append(cell)
+    return section
+
+
+def is_solution(cell) -> bool:
+    if cell.cell_type == "code":
+        return "hide-cell" in tags(cell)
+    return bool(SOLUTION_DROPDOWN.search(cell.source))
+
+
+def test_chapter_ends_with_exercises_whose_solutions_stay_collapsed(chapter):
+    section = exercise_section(read(chapter))
+    exercises: list[list] = []
+    for cell in section[1:]:
+        if cell.cell_type == "markdown" and EXERCISE_HEADING.match(cell.source):
+            exercises.append([])
+        elif exercises:
+            exercises[-1].append(cell)
+    assert 3 <= len(exercises) <= 6, f"{len(exercises)} '### Exercise N' headings; write 3 to 6"
+    numbers = [
+        int(EXERCISE_HEADING.match(c.source).group(1))
+        for c in section[1:]
+        if c.cell_type == "markdown" and EXERCISE_HEADING.match(c.source)
+    ]
+    assert numbers == list(range(1, len(numbers) + 1)), f"exercises numbered {numbers}"
+    for number, cells in enumerate(exercises, start=1):
+        assert any(is_solution(c) for c in cells), (
+            f"exercise {number} has no collapsed solution: a code cell tagged hide-cell, "
+            "or a ':::{dropdown} Solution' block"
+        )
+        for cell in cells:
+            if cell.cell_type == "code":
+                assert "hide-cell" in tags(
+                    cell
+                ), f"exercise {number}: a solution cell shows before the reader asks; tag it hide-cell"
+    assert any(
+        c.cell_type == "code" for cells in exercises for c in cells
+    ), "no runnable solution: at least one exercise should be solved in code"
+
+
+def test_scaffolding_is_tagged_so_the_page_reads_cleanly(chapter):
+    for cell in read(chapter).cells:
+        if cell.cell_type != "code":
+            continue
+        source, cell_tags = cell.source, tags(cell)
+        if "helpers.results.glue(" in source:
+            assert (
+                "remove-input" in cell_tags
+            ), f"glue cell not tagged remove-input:\n{source[:200]}"
+        if source.startswith("# extra code"):
+            assert {"hide-input", "remove-input", "hide-cell"} & set(
+                cell_tags
+            ), f"'# extra code' cell not tagged hide-input or remove-input:\n{source[:200]}"
+        if "save_fig(" in source and "def " not in source:
+            assert source.startswith(
+                "# extra code"
+            ), f"a cell that draws a book figure should start with '# extra code':\n{source[:200]}"
+
+
+def test_every_figure_has_a_numbered_caption(chapter):
+    for cell in read(chapter).cells:
+        if cell.cell_type != "code":
+            continue
+        if any("image/png" in o.get("data", {}) for o in cell.outputs):
+            figure = cell.metadata.get("mystnb", {}).get("figure", {})
+            assert figure.get("caption") and str(figure.get("name", "")).startswith("fig-"), (
+                "a figure without a caption: set the cell's metadata "
+                '{"mystnb": {"figure": {"caption": "...", "name": "fig-..."}}}:\n'
+                + cell.source[:200]
+            )
+
+
+def test_every_glued_number_is_visible_without_the_book(chapter):
+    for cell, output in outputs(read(chapter)):
+        record = output.get("metadata", {}).get("scrapbook")
+        if record and record.get("mime_prefix"):  # recorded for the book, not displayed
+            shown = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            assert (
+                f"{record['name']} = " in shown
+            ), f"glued {record['name']!r} is not printed; use helpers.results.glue, which prints it"

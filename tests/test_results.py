@@ -53,20 +53,28 @@ def test_published_results_cannot_be_changed():
 
 def test_beside_published_puts_reruns_next_to_the_sources():
     reruns = {
-        1: ("valid, epoch 35", 0.98),
-        4: ("valid", 0.95),
-        15: ("output", "[[61, 83, 105]]"),
-        16: ("mean", 0.01),
+        1: ("valid, epoch 35", 0.98, "none"),
+        4: ("valid", 0.95, "He initialization"),
+        15: ("output", "[[61, 83, 105]]", "none"),
+        16: ("mean", 0.01, "none"),
     }
     table = results.beside_published(reruns)
     assert list(table.index) == [1, 4, 15, 16]
-    assert list(table.columns) == ["experiment", "published", "this book", "difference"]
+    assert list(table.columns) == [
+        "experiment",
+        "published",
+        "this book",
+        "difference",
+        "deviation from the source",
+    ]
     assert table.loc[1].tolist() == [
         "leaky ReLU MLP",
         "valid 0.9786 (epoch 35)",
         "valid, epoch 35 0.9800",
         "+0.0014",
+        "none",
     ]
+    assert table.loc[4, "deviation from the source"] == "He initialization"
     assert table.loc[4, "difference"] == "-0.0114"
     assert table.loc[15, "this book"] == "output [[61, 83, 105]]"
     assert (
@@ -75,19 +83,27 @@ def test_beside_published_puts_reruns_next_to_the_sources():
 
 
 def test_beside_published_shows_no_negative_zero_for_a_float32_match():
-    table = results.beside_published({17: ("test", float(np.float32(0.098)))})
+    table = results.beside_published({17: ("test", float(np.float32(0.098)), "none")})
     assert table.loc[17, "difference"] == "+0.0000"
 
 
 def test_beside_published_rejects_an_unknown_result():
     with pytest.raises(KeyError, match="no published result #42"):
-        results.beside_published({42: ("valid", 0.9)})
+        results.beside_published({42: ("valid", 0.9, "none")})
 
 
-def test_glue_without_myst_nb_shows_nothing_unless_asked(monkeypatch, capsys):
+@pytest.mark.parametrize("rerun", [("valid", 0.9), ("valid", 0.9, ""), ("valid", 0.9, "  ")])
+def test_beside_published_wants_the_deviation_named(rerun):
+    with pytest.raises(ValueError, match="deviation from the source's set-up"):
+        results.beside_published({1: rerun})
+
+
+def test_glue_without_myst_nb_still_shows_the_value(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab, where myst-nb is not installed
-    results.glue("accuracy", 0.9786)
-    assert capsys.readouterr().out == ""
+    results.glue("accuracy", 0.97864321)
+    results.glue("ratio", np.float32(1.25e-6))
+    results.glue("ranking", "ReLU, ELU")
+    assert capsys.readouterr().out == "accuracy = 0.978643\nratio = 1.25e-06\nranking = ReLU, ELU\n"
     results.glue("accuracy", 0.9786, display=True)
     assert capsys.readouterr().out == "0.9786\n"
 
@@ -128,9 +144,12 @@ def test_glue_records_the_value_for_the_book_in_a_notebook(tmp_path):
         "    results.glue('accuracy', 0.9786)\n"
         "    results.glue('shown', 0.5, display=True)\n"
         "    results.glue('count', np.int64(7))\n"
+        "print(captured.stdout.splitlines()[0])\n"
         "print(json.dumps([[output.data, output.metadata] for output in captured.outputs]))\n"
     )
-    hidden, shown, count = json.loads(run_in_fresh_python(code, tmp_path))
+    printed, recorded = run_in_fresh_python(code, tmp_path).splitlines()
+    assert printed == "accuracy = 0.9786"  # visible where {glue:text} is not rendered
+    hidden, shown, count = json.loads(recorded)
     assert hidden == [
         {"application/papermill.record/text/plain": "0.9786"},
         {"scrapbook": {"name": "accuracy", "mime_prefix": "application/papermill.record/"}},
@@ -139,9 +158,9 @@ def test_glue_records_the_value_for_the_book_in_a_notebook(tmp_path):
     assert count[0] == {"application/papermill.record/text/plain": "7"}  # not "np.int64(7)"
 
 
-def test_glue_in_plain_python_prints_only_what_is_displayed(tmp_path):
+def test_glue_in_plain_python_prints_every_value(tmp_path):
     code = "results.glue('accuracy', 0.9786)\nresults.glue('shown', 0.5, display=True)\n"
-    assert run_in_fresh_python(code, tmp_path) == "0.5\n"
+    assert run_in_fresh_python(code, tmp_path) == "accuracy = 0.9786\n0.5\n"
 
 
 BOOK_RESULTS = Path(__file__).resolve().parents[1] / "book" / "results.md"

@@ -48,7 +48,10 @@ def test_colab_links_and_install_line_come_from_the_config(repo):
         f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}"
         f"/blob/{branch}/chapters/99_demo.ipynb"
     )
-    assert colab.install_line() == f'%pip install --quiet "{colab.PACKAGE} @ git+{url}@{branch}"'
+    assert colab.install_lines() == (
+        f'repo = "{url}"',
+        f"%pip install --quiet git+{{repo}}@{branch}",
+    )
 
 
 def test_sync_rewrites_a_stale_badge_and_install_line(repo):
@@ -56,7 +59,10 @@ def test_sync_rewrites_a_stale_badge_and_install_line(repo):
         repo / "chapters" / "99_demo.ipynb",
         new_markdown_cell(f"# Demo\n\n{STALE_BADGE}"),
         new_code_cell(
-            '%pip install --quiet "helpers @ git+https://example.org/old@dev"\nimport helpers'
+            'if "google.colab" in sys.modules:\n'
+            '    repo = "https://example.org/old"\n'
+            "    %pip install --quiet git+{repo}@dev\n"
+            "import helpers"
         ),
     )
     assert len(colab.problems(notebook)) == 2

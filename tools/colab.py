@@ -15,9 +15,9 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "tf-deep-nets-helpers"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+REPO_RE = re.compile(r'repo = "[^"\n]*"')
 INSTALL_RE = re.compile(r"%pip install [^\n]*")
 
 
@@ -36,10 +36,14 @@ def colab_url(notebook: Path) -> str:
     return f"https://colab.research.google.com/github/{github_path}/blob/{branch}/{relative}"
 
 
-def install_line() -> str:
-    """Return the line a chapter's setup cell runs on Colab to install the helpers package."""
+def install_lines() -> tuple[str, str]:
+    """Return the two lines a chapter's setup cell runs on Colab to install the helpers package.
+
+    The URL sits in a variable that IPython expands in the ``%pip`` line, so both lines fit the
+    page (79 columns) whatever the repository is called.
+    """
     url, branch = repository()
-    return f'%pip install --quiet "{PACKAGE} @ git+{url}@{branch}"'
+    return f'repo = "{url}"', f"%pip install --quiet git+{{repo}}@{branch}"
 
 
 def synced(notebook: Path) -> nbformat.NotebookNode:
@@ -50,7 +54,9 @@ def synced(notebook: Path) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown":
             cell.source = BADGE_RE.sub(lambda _: badge, cell.source)
         elif cell.cell_type == "code":
-            cell.source = INSTALL_RE.sub(lambda _: install_line(), cell.source)
+            repo_line, install_line = install_lines()
+            cell.source = REPO_RE.sub(lambda _: repo_line, cell.source)
+            cell.source = INSTALL_RE.sub(lambda _: install_line, cell.source)
     return nb
 
 
@@ -61,8 +67,10 @@ def problems(notebook: Path) -> list[str]:
     found = []
     if colab_url(notebook) not in text:
         found.append(f"{notebook}: no Colab badge pointing at {colab_url(notebook)}")
-    if not any(install_line() in cell.source for cell in nb.cells if cell.cell_type == "code"):
-        found.append(f"{notebook}: no setup cell running {install_line()}")
+    lines = install_lines()
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    if not any(all(line in source for line in lines) for source in code):
+        found.append(f"{notebook}: no setup cell running {' and '.join(lines)}")
     return found
 
 
