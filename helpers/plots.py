@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib import font_manager
 
 #: Font families that can draw Hangul, in order of preference.
@@ -120,4 +121,50 @@ def plot_learning_curves(
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=title)
     ax.legend()
+    return ax
+
+
+def plot_comparison(
+    runs: pd.DataFrame,
+    summary: pd.DataFrame,
+    metric: str,
+    ax: plt.Axes | None = None,
+    title: str = "",
+) -> plt.Axes:
+    """Plot a comparison: one dot per run, and each contestant's mean ± sd as a bar, best on top.
+
+    Args:
+        runs: one row per run with columns ``contestant`` and ``final <metric>``.
+        summary: indexed by contestant, best first, with columns ``mean`` and ``sd``.
+    """
+    column = f"final {metric}"
+    if column not in runs or not {"mean", "sd"} <= set(summary.columns):
+        raise KeyError(
+            f"plot_comparison needs runs with a {column!r} column and a summary with 'mean' and "
+            "'sd' (what Comparison.table() and Comparison.summary() return)."
+        )
+    ax = ax or plt.figure(figsize=(7, 0.45 * len(summary) + 1.2)).gca()
+    names = list(summary.index)[::-1]  # the best on top
+    positions = {name: y for y, name in enumerate(names)}
+    ax.scatter(
+        runs[column],
+        runs["contestant"].map(positions),
+        color="tab:blue",
+        alpha=0.6,
+        label="one seed",
+        zorder=3,
+    )
+    ax.errorbar(
+        summary.loc[names, "mean"],
+        range(len(names)),
+        xerr=summary.loc[names, "sd"].fillna(0),
+        fmt="D",
+        color="black",
+        capsize=4,
+        label="mean ± sd",
+        zorder=4,
+    )
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel=f"{metric.replace('_', ' ')} after the last epoch", title=title)
+    ax.legend(loc="best", fontsize=10)
     return ax

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+import pandas as pd
 
 from helpers import env
 
@@ -65,7 +66,7 @@ class EpochLog(keras.callbacks.Callback):
 
 def build_mlp(
     n_hidden: Sequence[int] = (300, 100),
-    activation: str | keras.layers.Layer = "relu",
+    activation: str | Callable[[], keras.layers.Layer] = "relu",
     kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
     n_inputs: int = 28 * 28,
     n_outputs: int = 10,
@@ -73,32 +74,47 @@ def build_mlp(
 ) -> keras.Sequential:
     """Build the sources' fully connected classifier: ``n_inputs`` -> hidden layers -> softmax.
 
-    ``activation`` is a Keras activation name or function, or a layer class such as
-    ``keras.layers.PReLU`` (a fresh instance follows each hidden layer). ``kernel_initializer``
-    applies to the hidden layers; the softmax output layer keeps Keras' default (Glorot uniform).
+    ``activation`` is a Keras activation name (``"relu"``), or something that makes an activation
+    layer when called with no argument: a layer class such as ``keras.layers.PReLU``, or
+    ``functools.partial(keras.layers.LeakyReLU, negative_slope=0.01)``. A fresh layer follows each
+    hidden layer, so the model can be saved and loaded (a ``lambda`` activation could not).
+    ``kernel_initializer`` applies to the hidden layers; the softmax output layer keeps Keras'
+    default (Glorot uniform).
     """
     if not n_hidden or any(units < 1 for units in n_hidden):
         raise ValueError(f"n_hidden={tuple(n_hidden)} must list at least one positive layer size.")
     layers: list[keras.layers.Layer] = [keras.Input(shape=(n_inputs,))]
     for index, units in enumerate(n_hidden, start=1):
-        if isinstance(activation, type):
-            layers.append(
-                keras.layers.Dense(
-                    units, kernel_initializer=kernel_initializer, name=f"hidden{index}"
-                )
+        dense_activation = activation if isinstance(activation, str) else None
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation=dense_activation,
+                kernel_initializer=kernel_initializer,
+                name=f"hidden{index}",
             )
-            layers.append(activation(name=f"activation{index}"))
-        else:
-            layers.append(
-                keras.layers.Dense(
-                    units,
-                    activation=activation,
-                    kernel_initializer=kernel_initializer,
-                    name=f"hidden{index}",
-                )
-            )
+        )
+        if dense_activation is None:
+            layers.append(_activation_layer(activation, name=f"activation{index}"))
     layers.append(keras.layers.Dense(n_outputs, activation="softmax", name="outputs"))
     return keras.Sequential(layers, name=name)
+
+
+def _activation_layer(make: Callable[..., keras.layers.Layer], name: str) -> keras.layers.Layer:
+    problem = (
+        f"activation={make!r} is neither an activation name nor a maker of activation layers; "
+        'pass a name such as "relu", a layer class such as keras.layers.PReLU, or '
+        "functools.partial(keras.layers.LeakyReLU, negative_slope=0.01)."
+    )
+    if not callable(make):
+        raise TypeError(problem)
+    try:
+        layer = make(name=name)
+    except TypeError as error:
+        raise TypeError(problem) from error
+    if not isinstance(layer, keras.layers.Layer):
+        raise TypeError(problem)
+    return layer
 
 
 @dataclass
@@ -186,3 +202,219 @@ def train(
         seconds,
         dict(setup),
     )
+
+
+# --- the comparison protocol -----------------------------------------------------------------
+
+#: The seeds of a comparison: three in full mode, one in quick mode.
+FULL_SEEDS, QUICK_SEEDS = (42, 43, 44), (42,)
+
+
+def default_seeds() -> tuple[int, ...]:
+    """Return the seeds a comparison uses in the current run mode (3 in full mode, 1 in quick)."""
+    return QUICK_SEEDS if env.is_quick() else FULL_SEEDS
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """One technique in a comparison, at its best: its model, optimizer and input preprocessing.
+
+    Args:
+        build: makes a fresh, uncompiled model (called once per seed, after the seed is set).
+        optimizer: makes a fresh optimizer; None uses the comparison's shared optimizer.
+        preprocess: maps inputs to what this model wants (e.g. standardization for SELU); it is
+            applied to the training and the validation inputs alike.
+    """
+
+    build: Callable[[], keras.Model]
+    optimizer: Callable[[], keras.optimizers.Optimizer] | None = None
+    preprocess: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+@dataclass
+class Comparison:
+    """The runs of a comparison, by contestant (one run per seed), scored on ``metric``.
+
+    A run's score is ``metric`` at the end of the budget (the last epoch): every contestant gets
+    the same budget, and no run is picked by its validation score.
+    """
+
+    metric: str
+    runs: dict[str, list[Run]]
+
+    def scores(self, name: str) -> np.ndarray:
+        """Return the final ``metric`` of each of ``name``'s runs, in seed order."""
+        if name not in self.runs:
+            raise KeyError(f"No contestant {name!r}; the contestants are {list(self.runs)}.")
+        return np.array([run.values(self.metric)[-1] for run in self.runs[name]])
+
+    def table(self) -> pd.DataFrame:
+        """Return one row per run: contestant, seed, final and best metric, seconds."""
+        rows = [
+            {
+                "contestant": name,
+                "seed": run.setup["seed"],
+                f"final {self.metric}": run.values(self.metric)[-1],
+                f"best {self.metric}": max(run.values(self.metric)),
+                "seconds": run.seconds,
+            }
+            for name, runs in self.runs.items()
+            for run in runs
+        ]
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """Return mean ± standard deviation of the final metric per contestant, best first."""
+        rows = []
+        for name, runs in self.runs.items():
+            scores = self.scores(name)
+            rows.append(
+                {
+                    "contestant": name,
+                    "mean": scores.mean(),
+                    "sd": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
+                    "seeds": len(scores),
+                    "seconds per run": float(np.mean([run.seconds for run in runs])),
+                }
+            )
+        table = pd.DataFrame(rows).set_index("contestant")
+        return table.sort_values("mean", ascending=self.metric.endswith("loss"))
+
+    def tie(self, a: str, b: str) -> bool:
+        """Return True when ``a`` and ``b`` differ by less than twice the larger standard deviation.
+
+        With a single seed there is no spread to judge by, so every pair counts as a tie.
+        """
+        sa, sb = self.scores(a), self.scores(b)
+        if len(sa) < 2 or len(sb) < 2:
+            return True
+        spread = max(sa.std(ddof=1), sb.std(ddof=1))
+        return bool(abs(sa.mean() - sb.mean()) < 2 * spread)
+
+    def ranking(self) -> str:
+        """Return the contestants best first, tied ones joined by "≈", the others by ">".
+
+        Each group starts with its best contestant and takes in every next one tied with it.
+        """
+        groups: list[list[str]] = []
+        for name in self.summary().index:
+            if groups and self.tie(groups[-1][0], name):
+                groups[-1].append(name)
+            else:
+                groups.append([name])
+        return " > ".join(" ≈ ".join(group) for group in groups)
+
+    def plot(self, ax=None, title: str = ""):
+        """Draw each run as a dot and each contestant's mean ± sd as an interval; return the axes."""
+        from helpers import plots
+
+        return plots.plot_comparison(self.table(), self.summary(), self.metric, ax=ax, title=title)
+
+
+def compare(
+    contestants: Mapping[str, Contestant | Callable[[], keras.Model]],
+    train_data: tuple[np.ndarray, np.ndarray],
+    valid_data: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    optimizer: Callable[[], keras.optimizers.Optimizer] | None = None,
+    loss: str = "sparse_categorical_crossentropy",
+    metric: str = "val_accuracy",
+    seeds: Sequence[int] | None = None,
+    steps_per_execution: int = 100,
+) -> Comparison:
+    """Train every contestant on the same data and budget over several seeds (the book's protocol).
+
+    Each run resets Keras and seeds everything with its seed, builds a fresh model, compiles it
+    with the contestant's optimizer (or the shared one, by default SGD 0.01) and
+    ``steps_per_execution`` (several times faster on a CPU, the same weights), and trains it for
+    ``epochs``. One line per run is printed. Returns the :class:`Comparison`.
+
+    Args:
+        contestants: name -> :class:`Contestant`, or simply a function that builds the model.
+        train_data, valid_data: ``(X, y)`` pairs, the same for every contestant.
+        metric: what scores a run: ``val_accuracy`` (default), ``val_loss``, ``accuracy``, ``loss``.
+        seeds: one run per seed; by default 3 seeds in full mode and 1 in quick mode.
+    """
+    if not contestants:
+        raise ValueError("compare needs at least one contestant: {name: Contestant(build=...)}.")
+    known_metrics = ("val_accuracy", "val_loss", "accuracy", "loss")
+    if metric not in known_metrics:
+        raise ValueError(f"Unknown metric {metric!r}; choose one of {known_metrics}.")
+    seeds = tuple(default_seeds() if seeds is None else seeds)
+    if not seeds:
+        raise ValueError("compare needs at least one seed, e.g. seeds=(42, 43, 44).")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs={epochs} and batch_size={batch_size} must be positive.")
+    _check_data(train_data, valid_data)
+    make_shared = optimizer or (lambda: keras.optimizers.SGD(learning_rate=0.01))
+    runs: dict[str, list[Run]] = {}
+    for name, contestant in contestants.items():
+        if not isinstance(contestant, Contestant):
+            contestant = Contestant(build=contestant)
+        prepare = contestant.preprocess or (lambda X: X)
+        X_train, X_valid = prepare(train_data[0]), prepare(valid_data[0])
+        runs[name] = []
+        for seed in seeds:
+            reset(seed)
+            model = _build_and_compile(
+                name, contestant, contestant.optimizer or make_shared, loss, steps_per_execution
+            )
+            start = time.perf_counter()
+            history = model.fit(
+                X_train,
+                train_data[1],
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=(X_valid, valid_data[1]),
+                verbose=0,
+            )
+            run = Run(
+                name,
+                {key: [float(v) for v in values] for key, values in history.history.items()},
+                time.perf_counter() - start,
+                {"seed": seed},
+            )
+            runs[name].append(run)
+            print(
+                f"{name:<18} seed {seed}  {metric} {run.values(metric)[-1]:.4f}"
+                f"  ({run.seconds:.0f} s)"
+            )
+    return Comparison(metric, runs)
+
+
+def _check_data(
+    train_data: tuple[np.ndarray, np.ndarray], valid_data: tuple[np.ndarray, np.ndarray]
+) -> None:
+    for split, (X, y) in (("training", train_data), ("validation", valid_data)):
+        if len(X) != len(y):
+            raise ValueError(f"{len(X)} {split} inputs but {len(y)} labels; they must match.")
+    if np.shape(train_data[0])[1:] != np.shape(valid_data[0])[1:]:
+        raise ValueError(
+            f"Training inputs of shape {np.shape(train_data[0])} and validation inputs of shape "
+            f"{np.shape(valid_data[0])} do not match; give both sets the same features."
+        )
+
+
+def _build_and_compile(
+    name: str,
+    contestant: Contestant,
+    make_optimizer: Callable[[], keras.optimizers.Optimizer],
+    loss: str,
+    steps_per_execution: int,
+) -> keras.Model:
+    try:
+        model = contestant.build()
+        model.compile(
+            loss=loss,
+            optimizer=make_optimizer(),
+            metrics=["accuracy"],
+            steps_per_execution=steps_per_execution,
+        )
+    except Exception as error:
+        raise ValueError(
+            f"Contestant {name!r} could not be built and compiled: {error}. Its build function "
+            "must return a fresh, uncompiled Keras model and its optimizer a fresh optimizer."
+        ) from error
+    return model

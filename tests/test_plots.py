@@ -156,3 +156,12 @@ def test_plot_learning_curves_missing_metric_lists_what_was_recorded():
 def test_plot_learning_curves_needs_at_least_one_history():
     with pytest.raises(ValueError, match="at least one history"):
         plots.plot_learning_curves({})
+
+
+def test_plot_comparison_says_what_it_needs():
+    import pandas as pd
+
+    with pytest.raises(
+        KeyError, match="what Comparison.table\\(\\) and Comparison.summary\\(\\) return"
+    ):
+        plots.plot_comparison(pd.DataFrame({"contestant": ["a"]}), pd.DataFrame(), "val_accuracy")

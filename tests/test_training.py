@@ -1,4 +1,6 @@
-"""Tests of helpers.training: resets, the MLP builder, the epoch log, runs and train()."""
+"""Tests of helpers.training: resets, the MLP builder, the epoch log, runs, train() and compare()."""
+
+import functools
 
 import keras
 import numpy as np
@@ -91,6 +93,31 @@ def test_build_mlp_gives_activation_and_initializer_to_the_hidden_layers():
     assert (hidden1.activation.__name__, hidden2.activation.__name__) == ("sigmoid", "sigmoid")
     assert not hidden1.kernel.numpy().any() and not hidden2.kernel.numpy().any()
     assert outputs.kernel.numpy().any()  # the softmax layer keeps Keras' default initializer
+
+
+def test_build_mlp_accepts_a_layer_maker_with_arguments():
+    model = training.build_mlp(
+        (4,), activation=functools.partial(keras.layers.LeakyReLU, negative_slope=0.01), n_inputs=3
+    )
+    assert model.layers[1].negative_slope == pytest.approx(0.01)
+
+
+def test_build_mlp_models_with_activation_layers_can_be_saved(tmp_path):
+    model = training.build_mlp(
+        (4,), activation=functools.partial(keras.layers.LeakyReLU, negative_slope=0.01), n_inputs=3
+    )
+    model.save(tmp_path / "mlp.keras")
+    loaded = keras.models.load_model(tmp_path / "mlp.keras")
+    X = np.ones((2, 3), dtype="float32")
+    np.testing.assert_allclose(loaded(X), model(X))
+
+
+@pytest.mark.parametrize("activation", [keras.activations.relu, 3, lambda: "relu"])
+def test_build_mlp_rejects_what_makes_no_activation_layer(activation):
+    with pytest.raises(
+        TypeError, match="neither an activation name nor a maker of activation layers"
+    ):
+        training.build_mlp((4,), activation=activation, n_inputs=3)
 
 
 @pytest.mark.parametrize("n_hidden", [(), [], (300, 0), (-1,)])
@@ -262,3 +289,174 @@ def test_train_returns_a_run_with_history_time_and_setup(monkeypatch, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"epoch   1  loss {h['loss'][1]:.4f}  accuracy {h['accuracy'][1]:.4f}  val_accuracy {h['val_accuracy'][1]:.4f}"
     )
+
+
+# --- compare: the comparison protocol ---------------------------------------------------------
+
+
+def tiny_contestants():
+    return {
+        "relu": lambda: training.build_mlp((8,), activation="relu", n_inputs=20),
+        "sigmoid": training.Contestant(
+            build=lambda: training.build_mlp((8,), activation="sigmoid", n_inputs=20),
+            optimizer=lambda: keras.optimizers.SGD(learning_rate=0.1),
+            preprocess=lambda X: X - 0.5,
+        ),
+    }
+
+
+def test_default_seeds_are_three_in_full_mode_and_one_in_quick(monkeypatch):
+    assert len(training.default_seeds()) == 3
+    monkeypatch.setenv("BOOK_QUICK", "1")
+    assert len(training.default_seeds()) == 1
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    train_data, valid_data = tiny_data(64, seed=0), tiny_data(32, seed=1)
+    return training.compare(
+        tiny_contestants(), train_data, valid_data, epochs=2, batch_size=16, seeds=(1, 2, 3)
+    )
+
+
+def test_compare_trains_every_contestant_once_per_seed(comparison):
+    assert list(comparison.runs) == ["relu", "sigmoid"]
+    for runs in comparison.runs.values():
+        assert [run.setup["seed"] for run in runs] == [1, 2, 3]
+        assert all(len(run.values("val_accuracy")) == 2 for run in runs)
+    table = comparison.table()
+    assert len(table) == 6
+    assert list(table.columns) == [
+        "contestant",
+        "seed",
+        "final val_accuracy",
+        "best val_accuracy",
+        "seconds",
+    ]
+
+
+def test_compare_is_reproducible_and_seeds_differ():
+    train_data, valid_data = tiny_data(64, seed=0), tiny_data(32, seed=1)
+    contestants = {"relu": tiny_contestants()["relu"]}
+    first = training.compare(
+        contestants, train_data, valid_data, epochs=1, batch_size=16, seeds=(5, 6)
+    )
+    again = training.compare(
+        contestants, train_data, valid_data, epochs=1, batch_size=16, seeds=(5, 6)
+    )
+    losses = [run.values("loss") for run in first.runs["relu"]]
+    assert losses == [run.values("loss") for run in again.runs["relu"]]
+    assert losses[0] != losses[1]
+
+
+def test_compare_summary_is_mean_and_sd_best_first(comparison):
+    summary = comparison.summary()
+    assert list(summary.columns) == ["mean", "sd", "seeds", "seconds per run"]
+    assert summary["mean"].is_monotonic_decreasing
+    for name in comparison.runs:
+        scores = comparison.scores(name)
+        assert summary.loc[name, "mean"] == pytest.approx(scores.mean())
+        assert summary.loc[name, "sd"] == pytest.approx(np.std(scores, ddof=1))
+        assert summary.loc[name, "seeds"] == 3
+
+
+def fixed_comparison(scores: dict[str, list[float]]) -> training.Comparison:
+    runs = {
+        name: [
+            training.Run(name, {"val_accuracy": [0.0, score]}, 1.0, {"seed": seed})
+            for seed, score in enumerate(values)
+        ]
+        for name, values in scores.items()
+    }
+    return training.Comparison("val_accuracy", runs)
+
+
+def test_a_gap_under_two_standard_deviations_is_a_tie():
+    result = fixed_comparison(
+        {"a": [0.90, 0.92, 0.94], "b": [0.89, 0.91, 0.93], "c": [0.50, 0.51, 0.52]}
+    )
+    assert result.tie("a", "b") and result.tie("b", "a")
+    assert not result.tie("a", "c")
+    assert result.ranking() == "a ≈ b > c"
+
+
+def test_with_one_seed_every_pair_is_a_tie():
+    result = fixed_comparison({"a": [0.9], "b": [0.1]})
+    assert result.tie("a", "b")
+    assert result.ranking() == "a ≈ b"
+    assert np.isnan(result.summary().loc["a", "sd"])
+
+
+def test_a_loss_ranks_lowest_first():
+    runs = {
+        name: [training.Run(name, {"val_loss": [value]}, 1.0, {"seed": 0})]
+        for name, value in {"high": 2.0, "low": 0.5}.items()
+    }
+    assert list(training.Comparison("val_loss", runs).summary().index) == ["low", "high"]
+
+
+def test_comparison_scores_of_an_unknown_contestant_name_the_known_ones(comparison):
+    with pytest.raises(
+        KeyError, match=r"No contestant 'tanh'; the contestants are \['relu', 'sigmoid'\]"
+    ):
+        comparison.scores("tanh")
+
+
+def test_comparison_plot_shows_every_run_and_every_contestant(comparison):
+    ax = comparison.plot(title="tiny")
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(comparison.summary().index)[
+        ::-1
+    ]
+    assert len(ax.collections[0].get_offsets()) == 6  # one dot per run
+
+
+def compare_tiny(**kwargs):
+    arguments = dict(
+        contestants=tiny_contestants(),
+        train_data=tiny_data(32, seed=0),
+        valid_data=tiny_data(16, seed=1),
+        epochs=1,
+        batch_size=16,
+        seeds=(1,),
+    )
+    arguments.update(kwargs)
+    return training.compare(**arguments)
+
+
+def test_compare_rejects_an_unknown_metric():
+    with pytest.raises(ValueError, match=r"Unknown metric 'val_acc'; choose one of"):
+        compare_tiny(metric="val_acc")
+
+
+def test_compare_rejects_zero_seeds():
+    with pytest.raises(ValueError, match="at least one seed"):
+        compare_tiny(seeds=())
+
+
+def test_compare_rejects_no_contestants():
+    with pytest.raises(ValueError, match="at least one contestant"):
+        compare_tiny(contestants={})
+
+
+def test_compare_names_a_contestant_that_fails_to_compile():
+    broken = training.Contestant(
+        build=lambda: training.build_mlp((4,), n_inputs=20), optimizer=lambda: "no-such-optimizer"
+    )
+    with pytest.raises(ValueError, match="Contestant 'broken' could not be built and compiled"):
+        compare_tiny(contestants={"broken": broken})
+
+
+def test_compare_names_a_contestant_whose_build_is_not_a_model():
+    with pytest.raises(ValueError, match="Contestant 'nothing' could not be built"):
+        compare_tiny(contestants={"nothing": lambda: None})
+
+
+def test_compare_rejects_mismatched_inputs_and_labels():
+    X, y = tiny_data(32)
+    with pytest.raises(ValueError, match="32 training inputs but 31 labels"):
+        compare_tiny(train_data=(X, y[:-1]))
+
+
+def test_compare_rejects_validation_data_with_other_features():
+    with pytest.raises(ValueError, match="do not match; give both sets the same features"):
+        compare_tiny(valid_data=tiny_data(16, n_inputs=19))
