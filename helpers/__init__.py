@@ -1,7 +1,7 @@
 """The small package every chapter of the book imports.
 
 ``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, then loads
-the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``, ``results``.
+the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``, ``results``, ``widgets``.
 """
 
 from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -11,9 +11,9 @@ with env.quiet_native_stderr():
 
     env.gpu_devices()  # the first device query is where TensorFlow reports its CUDA probing
 
-from helpers import data, diagnostics, plots, results, training  # noqa: E402
+from helpers import data, diagnostics, plots, results, training, widgets  # noqa: E402
 
-__all__ = ["data", "diagnostics", "env", "plots", "results", "training", "setup"]
+__all__ = ["data", "diagnostics", "env", "plots", "results", "training", "widgets", "setup"]
 
 
 def setup(seed: int = 42) -> None:
