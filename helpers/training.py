@@ -280,6 +280,18 @@ class Comparison:
         table = pd.DataFrame(rows).set_index("contestant")
         return table.sort_values("mean", ascending=self.metric.endswith("loss"))
 
+    def report(self) -> pd.DataFrame:
+        """Return :meth:`summary` for reading: "mean ± sd" of the metric, seeds, seconds per run."""
+        summary = self.summary()
+        spread = summary["sd"].map(lambda sd: "" if np.isnan(sd) else f" ± {sd:.4f}")
+        return pd.DataFrame(
+            {
+                f"{self.metric} (mean ± sd)": summary["mean"].map("{:.4f}".format) + spread,
+                "seeds": summary["seeds"],
+                "seconds per run": summary["seconds per run"].round(1),
+            }
+        )
+
     def tie(self, a: str, b: str) -> bool:
         """Return True when ``a`` and ``b`` differ by less than twice the larger standard deviation.
 

@@ -1,10 +1,13 @@
 """Tests of helpers.diagnostics: per-layer gradient norms and activation statistics."""
 
 import re
+from pathlib import Path
 import warnings
 
 import keras
+import nbformat
 import numpy as np
+import tensorflow as tf
 import pytest
 
 from helpers import diagnostics, training
@@ -116,3 +119,33 @@ def test_activation_stats_emits_no_warning():  # Keras warns when the probe is b
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         diagnostics.activation_stats(model, batch()[0])
+
+
+# --- the function chapter 04 teaches is the one helpers keeps -----------------------------------
+
+CHAPTER_04 = Path(__file__).resolve().parents[1] / "chapters" / "04_activations.ipynb"
+
+
+def function_taught_in(notebook: Path, name: str):
+    """Return the function ``name`` as the chapter defines it, run from the chapter's own cell."""
+    cells = [
+        cell.source
+        for cell in nbformat.read(notebook, as_version=4).cells
+        if cell.cell_type == "code" and f"def {name}(" in cell.source
+    ]
+    assert len(cells) == 1, f"{notebook.name} should define {name} in exactly one cell"
+    namespace = {"keras": keras, "np": np, "tf": tf}
+    exec(cells[0], namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize(
+    "activation, loss",
+    [("tanh", None), (keras.layers.PReLU, keras.losses.SparseCategoricalCrossentropy())],
+)
+def test_chapter_04_teaches_the_gradient_norms_helpers_keeps(activation, loss):
+    taught = function_taught_in(CHAPTER_04, "gradient_norms")
+    training.reset(7)
+    model = training.build_mlp((12, 8), activation=activation, n_inputs=20)
+    X, y = batch()
+    assert taught(model, X, y, loss) == diagnostics.gradient_norms(model, X, y, loss)

@@ -103,7 +103,7 @@ def test_glue_without_myst_nb_still_shows_the_value(monkeypatch, capsys):
     results.glue("accuracy", 0.97864321)
     results.glue("ratio", np.float32(1.25e-6))
     results.glue("ranking", "ReLU, ELU")
-    assert capsys.readouterr().out == "accuracy = 0.978643\nratio = 1.25e-06\nranking = ReLU, ELU\n"
+    assert capsys.readouterr().out == "accuracy = 0.9786\nratio = 1.25e-06\nranking = ReLU, ELU\n"
     results.glue("accuracy", 0.9786, display=True)
     assert capsys.readouterr().out == "0.9786\n"
 

@@ -360,6 +360,16 @@ def test_compare_summary_is_mean_and_sd_best_first(comparison):
         assert summary.loc[name, "seeds"] == 3
 
 
+def test_compare_report_reads_mean_plus_minus_sd(comparison):
+    report = comparison.report()
+    name = report.index[0]
+    scores = comparison.scores(name)
+    assert report.loc[name, "val_accuracy (mean ± sd)"] == (
+        f"{scores.mean():.4f} ± {np.std(scores, ddof=1):.4f}"
+    )
+    assert list(report.columns) == ["val_accuracy (mean ± sd)", "seeds", "seconds per run"]
+
+
 def fixed_comparison(scores: dict[str, list[float]]) -> training.Comparison:
     runs = {
         name: [
@@ -384,6 +394,7 @@ def test_with_one_seed_every_pair_is_a_tie():
     result = fixed_comparison({"a": [0.9], "b": [0.1]})
     assert result.tie("a", "b")
     assert result.ranking() == "a ≈ b"
+    assert result.report().loc["a", "val_accuracy (mean ± sd)"] == "0.9000"  # no spread to show
     assert np.isnan(result.summary().loc["a", "sd"])
 
 
