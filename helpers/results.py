@@ -254,5 +254,5 @@ def glue(name: str, value, display: bool = False) -> None:
     elif display:
         show(value)
     if not display:
-        # four significant digits: enough to find the number, few enough to print alike everywhere
-        print(f"{name} = {value:.4g}" if isinstance(value, float) else f"{name} = {value}")
+        # six significant digits: at least as many as any format the prose quotes it with
+        print(f"{name} = {value:.6g}" if isinstance(value, float) else f"{name} = {value}")

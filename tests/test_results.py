@@ -100,10 +100,10 @@ def test_beside_published_wants_the_deviation_named(rerun):
 
 def test_glue_without_myst_nb_still_shows_the_value(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab, where myst-nb is not installed
-    results.glue("accuracy", 0.97864321)
+    results.glue("accuracy", 0.978643211)
     results.glue("ratio", np.float32(1.25e-6))
     results.glue("ranking", "ReLU, ELU")
-    assert capsys.readouterr().out == "accuracy = 0.9786\nratio = 1.25e-06\nranking = ReLU, ELU\n"
+    assert capsys.readouterr().out == "accuracy = 0.978643\nratio = 1.25e-06\nranking = ReLU, ELU\n"
     results.glue("accuracy", 0.9786, display=True)
     assert capsys.readouterr().out == "0.9786\n"
 
