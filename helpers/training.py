@@ -316,11 +316,21 @@ class Comparison:
                 groups.append([name])
         return " > ".join(" ≈ ".join(group) for group in groups)
 
-    def plot(self, ax=None, title: str = ""):
-        """Draw each run as a dot and each contestant's mean ± sd as an interval; return the axes."""
+    def plot(self, ax=None, title: str = "", omit: Sequence[str] = ()):
+        """Draw each run as a dot and each contestant's mean ± sd as an interval; return the axes.
+
+        ``omit`` leaves contestants out of the plot, e.g. one so far behind that the others'
+        spreads would shrink to nothing on a common axis (say so in the caption).
+        """
         from helpers import plots
 
-        return plots.plot_comparison(self.table(), self.summary(), self.metric, ax=ax, title=title)
+        for name in omit:
+            self.scores(name)  # a clear error for a name that is not a contestant
+        runs, summary = self.table(), self.summary()
+        runs = runs[~runs["contestant"].isin(omit)]
+        return plots.plot_comparison(
+            runs, summary.drop(index=list(omit)), self.metric, ax=ax, title=title
+        )
 
 
 def compare(

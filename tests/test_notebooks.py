@@ -168,19 +168,16 @@ def is_solution(cell) -> bool:
 
 
 def test_chapter_ends_with_exercises_whose_solutions_stay_collapsed(chapter):
-    section = exercise_section(read(chapter))
-    exercises: list[list] = []
-    for cell in section[1:]:
-        if cell.cell_type == "markdown" and EXERCISE_HEADING.match(cell.source):
+    exercises: list[list] = []  # the cells after each '### Exercise N' heading
+    numbers = []
+    for cell in exercise_section(read(chapter)):
+        heading = EXERCISE_HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            numbers.append(int(heading.group(1)))
             exercises.append([])
         elif exercises:
             exercises[-1].append(cell)
     assert 3 <= len(exercises) <= 6, f"{len(exercises)} '### Exercise N' headings; write 3 to 6"
-    numbers = [
-        int(EXERCISE_HEADING.match(c.source).group(1))
-        for c in section[1:]
-        if c.cell_type == "markdown" and EXERCISE_HEADING.match(c.source)
-    ]
     assert numbers == list(range(1, len(numbers) + 1)), f"exercises numbered {numbers}"
     for number, cells in enumerate(exercises, start=1):
         assert any(is_solution(c) for c in cells), (

@@ -421,6 +421,14 @@ def test_comparison_plot_shows_every_run_and_every_contestant(comparison):
     assert len(ax.collections[0].get_offsets()) == 6  # one dot per run
 
 
+def test_comparison_plot_can_leave_a_contestant_out(comparison):
+    ax = comparison.plot(omit=["sigmoid"])
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["relu"]
+    assert len(ax.collections[0].get_offsets()) == 3
+    with pytest.raises(KeyError, match="No contestant 'selu'"):
+        comparison.plot(omit=["selu"])
+
+
 def compare_tiny(**kwargs):
     arguments = dict(
         contestants=tiny_contestants(),
