@@ -304,17 +304,28 @@ class Comparison:
         return bool(abs(sa.mean() - sb.mean()) < 2 * spread)
 
     def ranking(self) -> str:
-        """Return the contestants best first, tied ones joined by "≈", the others by ">".
+        """Return the contestants best first, with ">" only where the spread separates them.
 
-        Each group starts with its best contestant and takes in every next one tied with it.
+        A ">" stands between two neighbours only when every contestant above it is clearly ahead
+        of every contestant below it (no pair across it is a :meth:`tie`); everywhere else "≈".
         """
-        groups: list[list[str]] = []
-        for name in self.summary().index:
-            if groups and self.tie(groups[-1][0], name):
-                groups[-1].append(name)
-            else:
-                groups.append([name])
-        return " > ".join(" ≈ ".join(group) for group in groups)
+        names = list(self.summary().index)
+        text = names[0]
+        for cut in range(1, len(names)):
+            separated = not any(
+                self.tie(above, below) for above in names[:cut] for below in names[cut:]
+            )
+            text += (" > " if separated else " ≈ ") + names[cut]
+        return text
+
+    def verdict(self, a: str, b: str) -> str:
+        """Return "a > b", "b > a" or "a ≈ b" (a tie), as the spread decides."""
+        if self.tie(a, b):
+            return f"{a} ≈ {b}"
+        first, second = (a, b) if self.scores(a).mean() > self.scores(b).mean() else (b, a)
+        if self.metric.endswith("loss"):
+            first, second = second, first
+        return f"{first} > {second}"
 
     def plot(self, ax=None, title: str = "", omit: Sequence[str] = ()):
         """Draw each run as a dot and each contestant's mean ± sd as an interval; return the axes.

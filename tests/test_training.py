@@ -319,6 +319,21 @@ def comparison():
     )
 
 
+def test_steps_per_execution_leaves_the_weights_bit_identical():
+    X, y = tiny_data(96)
+    weights = []
+    for steps in (1, 10):
+        training.reset(3)
+        model = training.build_mlp((8,), n_inputs=20)
+        model.compile(
+            loss="sparse_categorical_crossentropy", optimizer="sgd", steps_per_execution=steps
+        )
+        model.fit(X, y, epochs=2, batch_size=8, verbose=0)
+        weights.append(weights_of(model))
+    for one_step, ten_steps in zip(*weights):
+        np.testing.assert_array_equal(one_step, ten_steps)
+
+
 def test_compare_trains_every_contestant_once_per_seed(comparison):
     assert list(comparison.runs) == ["relu", "sigmoid"]
     for runs in comparison.runs.values():
@@ -388,6 +403,30 @@ def test_a_gap_under_two_standard_deviations_is_a_tie():
     assert result.tie("a", "b") and result.tie("b", "a")
     assert not result.tie("a", "c")
     assert result.ranking() == "a ≈ b > c"
+
+
+def test_ranking_puts_no_greater_sign_between_tied_contestants():
+    # a leads b clearly; c ties b; d does not tie b but ties c: no ">" may stand between c and d
+    result = fixed_comparison(
+        {
+            "a": [0.950, 0.951, 0.952],
+            "b": [0.900, 0.905, 0.910],
+            "c": [0.885, 0.895, 0.905],
+            "d": [0.874, 0.884, 0.894],
+            "e": [0.10, 0.11, 0.12],
+        }
+    )
+    assert result.tie("b", "c") and result.tie("c", "d") and not result.tie("b", "d")
+    assert result.ranking() == "a > b ≈ c ≈ d > e"
+
+
+def test_verdict_says_who_is_ahead_or_that_it_is_a_tie():
+    result = fixed_comparison(
+        {"a": [0.90, 0.92, 0.94], "b": [0.89, 0.91, 0.93], "c": [0.50, 0.51, 0.52]}
+    )
+    assert result.verdict("a", "b") == "a ≈ b"
+    assert result.verdict("c", "a") == "a > c"
+    assert result.verdict("a", "c") == "a > c"
 
 
 def test_with_one_seed_every_pair_is_a_tie():
