@@ -14,7 +14,7 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 import colab
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TRAINING = re.compile(r"\.fit\(|helpers\.training\.train\(")
+TRAINING = re.compile(r"\.fit\(|helpers\.training\.(train|compare)\(")
 MAX_STREAM_LINES = 60
 MAX_CODE_COLUMNS = 79  # what the book's code boxes show without scrolling; `make format` wraps
 
