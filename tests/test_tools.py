@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -98,3 +99,30 @@ def test_execute_reports_a_missing_notebook(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         execute.main()
     assert "no such notebook: chapters/no_such_chapter.ipynb" in capsys.readouterr().err
+
+
+def test_chapters_stop_once_with_a_clear_message_when_the_data_cannot_be_had(tmp_path):
+    """Offline and without the datasets, nbval must not fail cell after cell: one message, exit 4."""
+    offline = {
+        **os.environ,
+        "BOOK_DATA_DIR": str(tmp_path / "empty"),
+        "KERAS_HOME": str(tmp_path / "keras-home"),
+        "BOOK_QUICK": "1",
+        # downloads fail at once, as on a machine without a connection
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "chapters/01_tensors.ipynb"],
+        cwd=ROOT,
+        env=offline,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 4, done.stdout[-2000:]
+    assert "no tests ran" in done.stdout
+    message = done.stdout + done.stderr
+    assert message.count("The chapters need MNIST and Fashion-MNIST") == 1
+    assert "Set BOOK_DATA_DIR to a folder whose 'mnist/' subfolder holds" in message
+    assert "train-images-idx3-ubyte.gz" in message
