@@ -9,7 +9,7 @@ from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is import
 with env.quiet_native_stderr():
     import tensorflow as tf
 
-    env.gpu_devices()  # the first device query is where TensorFlow reports its CUDA probing
+    env.enable_memory_growth()  # before any GPU is used; also where TensorFlow probes CUDA
 
 from helpers import data, diagnostics, plots, results, training, widgets  # noqa: E402
 

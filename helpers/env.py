@@ -68,6 +68,29 @@ def gpu_devices() -> list[str]:
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
+def enable_memory_growth() -> list[str]:
+    """Let TensorFlow take GPU memory as it needs it, not all at once; return the GPUs' names.
+
+    It must run before TensorFlow first uses a GPU (``import helpers`` does it); later, the setting
+    can no longer change, and a warning says so instead of failing the chapter.
+    """
+    import warnings
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError as error:  # the GPU was initialized already
+            warnings.warn(
+                f"Could not let {gpu.name} grow its memory ({error}); TensorFlow keeps its "
+                "default of taking most of it. Restart the runtime and import helpers first.",
+                stacklevel=2,
+            )
+    return [gpu.name for gpu in gpus]
+
+
 def versions(
     packages: tuple[str, ...] = ("numpy", "tensorflow", "keras", "matplotlib")
 ) -> dict[str, str]:

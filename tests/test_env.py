@@ -180,3 +180,39 @@ def test_setup_reports_seeds_and_styles(capsys):
     assert mpl.rcParams["figure.figsize"] == [7.0, 4.0]
     training.reset(7)
     assert np.random.random() == drawn
+
+
+class FakeGPUConfig:
+    """Stands in for ``tf.config`` on a machine with two GPUs."""
+
+    def __init__(self, initialized=False):
+        self.grown, self.initialized = [], initialized
+        self.gpus = [types.SimpleNamespace(name=f"/physical_device:GPU:{i}") for i in (0, 1)]
+
+    def list_physical_devices(self, kind):
+        return self.gpus if kind == "GPU" else []
+
+    def set_memory_growth(self, device, enable):
+        if self.initialized:
+            raise RuntimeError("Physical devices cannot be modified after being initialized")
+        self.grown.append((device.name, enable))
+
+
+def test_memory_growth_is_enabled_on_every_gpu(monkeypatch):
+    fake = FakeGPUConfig()
+    monkeypatch.setattr(tf.config, "list_physical_devices", fake.list_physical_devices)
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", fake.set_memory_growth)
+    assert env.enable_memory_growth() == ["/physical_device:GPU:0", "/physical_device:GPU:1"]
+    assert fake.grown == [("/physical_device:GPU:0", True), ("/physical_device:GPU:1", True)]
+
+
+def test_memory_growth_too_late_warns_instead_of_failing(monkeypatch):
+    fake = FakeGPUConfig(initialized=True)
+    monkeypatch.setattr(tf.config, "list_physical_devices", fake.list_physical_devices)
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", fake.set_memory_growth)
+    with pytest.warns(UserWarning, match="Restart the runtime and import helpers first"):
+        assert len(env.enable_memory_growth()) == 2
+
+
+def test_memory_growth_on_a_cpu_only_machine_does_nothing():
+    assert env.enable_memory_growth() == env.gpu_devices()

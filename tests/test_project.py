@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,3 +66,22 @@ def test_repository_url_is_written_only_in_config():
     assert writers == [
         "_config.yml"
     ], f"the repository URL is also written in {writers}; derive it from _config.yml"
+
+
+def test_gpu_dockerfile_matches_the_pinned_environment():
+    """Images cannot be built here, so the Dockerfile is held to requirements.txt instead."""
+    dockerfile = (ROOT / "tools" / "gpu.Dockerfile").read_text(encoding="utf-8")
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    python = re.search(r"\(Python (\d+\.\d+)\)", requirements).group(1)
+    tensorflow = re.search(r"^tensorflow==(\S+)$", requirements, re.MULTILINE).group(1)
+    assert re.search(rf"^FROM python:{re.escape(python)}-slim$", dockerfile, re.MULTILINE)
+    assert f'"tensorflow[and-cuda]=={tensorflow}"' in dockerfile
+    assert "RUN make install" in dockerfile  # the Makefile's steps, not a copy of them
+    assert 'CMD ["make", "test"]' in dockerfile
+
+
+def test_gpu_workflow_runs_only_when_a_maintainer_asks_or_on_schedule():
+    """A self-hosted runner must never run code from a fork's pull request."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu.yml").read_text())
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
+    assert set(triggers) <= {"workflow_dispatch", "schedule"}
