@@ -80,3 +80,15 @@ def test_glued_numbers_are_rendered(site, page):
     text = html(site, page)
     assert "{glue" not in text and "glue:text" not in text
     assert not re.search(r"\x1b\[|\[0m|\[1m", text)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_load_mathjax_from_the_site_itself(site, page):
+    """Offline readers (and the tests) see rendered math: no MathJax from a CDN."""
+    scripts = re.findall(r'<script [^>]*src="([^"]*mathjax[^"]*)"', html(site, page), re.IGNORECASE)
+    for src in scripts:
+        assert not src.startswith("http"), f"{page} loads MathJax from {src}"
+        assert (site / Path(page).parent / src).resolve().is_file()
+    if "\\(" in html(site, page):  # the page has math
+        assert scripts, f"{page} has math but loads no MathJax"
+    assert (site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()

@@ -126,3 +126,18 @@ def test_chapters_stop_once_with_a_clear_message_when_the_data_cannot_be_had(tmp
     assert message.count("The chapters need MNIST and Fashion-MNIST") == 1
     assert "Set BOOK_DATA_DIR to a folder whose 'mnist/' subfolder holds" in message
     assert "train-images-idx3-ubyte.gz" in message
+
+
+def test_local_mathjax_says_how_to_install_missing_files(monkeypatch):
+    import local_mathjax
+
+    monkeypatch.setitem(sys.modules, "mathjax", None)  # as if the package were not installed
+    with pytest.raises(RuntimeError, match=r"pip install -r requirements.txt"):
+        local_mathjax.mathjax_files()
+
+
+def test_local_mathjax_finds_the_files_it_copies():
+    import local_mathjax
+
+    source = local_mathjax.mathjax_files()
+    assert all((source / part).exists() for part in local_mathjax.PARTS)
