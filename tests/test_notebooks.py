@@ -234,3 +234,8 @@ def test_every_glued_number_is_visible_without_the_book(chapter):
             assert (
                 f"{record['name']} = " in shown
             ), f"glued {record['name']!r} is not printed; use helpers.results.glue, which prints it"
+
+
+def test_no_widget_state_is_stored(chapter):
+    """Explorers leave a static figure; stored widget state would pull scripts from a CDN."""
+    assert "widgets" not in read(chapter).metadata, "run tools/execute.py, which stores none"

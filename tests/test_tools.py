@@ -141,3 +141,12 @@ def test_local_mathjax_finds_the_files_it_copies():
 
     source = local_mathjax.mathjax_files()
     assert all((source / part).exists() for part in local_mathjax.PARTS)
+
+
+def test_execute_stores_no_widget_state(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "demo.ipynb",
+        new_code_cell("import ipywidgets\nipywidgets.IntSlider(value=3)"),
+    )
+    execute.execute(notebook, quick=True, write=True, timeout=60)
+    assert "widgets" not in nbformat.read(notebook, as_version=4).metadata

@@ -29,6 +29,9 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
         record_timing=False,
+        # The page shows explorers as static figures; a saved widget state would make the book
+        # load require.js and the widget manager from a CDN for nothing.
+        store_widget_state=False,
     )
     start = time.perf_counter()
     client.execute(env=kernel_env)
