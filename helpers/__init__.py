@@ -1,7 +1,8 @@
 """The small package every chapter of the book imports.
 
 ``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, then loads
-the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``, ``results``, ``widgets``.
+the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``,
+``results``, ``widgets``.
 """
 
 from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from helpers import env
+from helpers import env, plots
 
 
 def reset(seed: int = 42) -> None:
@@ -180,28 +180,33 @@ def train(
         raise ValueError(
             f"Model {model.name!r} is not compiled; call model.compile(...) before train()."
         )
-    X_train, y_train = train_data
-    if len(X_train) != len(y_train):
-        raise ValueError(
-            f"{len(X_train)} training inputs but {len(y_train)} labels; they must match."
-        )
+    _check_data(train_data, valid_data)
+    history, seconds = _timed_fit(
+        model, train_data, valid_data, epochs, batch_size, [EpochLog(every=log_every)]
+    )
+    return Run(name, history, seconds, dict(setup))
+
+
+def _timed_fit(
+    model: keras.Model,
+    train_data: tuple[np.ndarray, np.ndarray],
+    valid_data: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    batch_size: int,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> tuple[dict[str, list[float]], float]:
+    """Fit quietly; return the per-epoch history as plain floats and the seconds it took."""
     start = time.perf_counter()
     history = model.fit(
-        X_train,
-        y_train,
+        *train_data,
         epochs=epochs,
         batch_size=batch_size,
         validation_data=valid_data,
         verbose=0,
-        callbacks=[EpochLog(every=log_every)],
+        callbacks=list(callbacks),
     )
     seconds = time.perf_counter() - start
-    return Run(
-        name,
-        {key: [float(v) for v in values] for key, values in history.history.items()},
-        seconds,
-        dict(setup),
-    )
+    return {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
 
 
 # --- the comparison protocol -----------------------------------------------------------------
@@ -333,8 +338,6 @@ class Comparison:
         ``omit`` leaves contestants out of the plot, e.g. one so far behind that the others'
         spreads would shrink to nothing on a common axis (say so in the caption).
         """
-        from helpers import plots
-
         for name in omit:
             self.scores(name)  # a clear error for a name that is not a contestant
         runs, summary = self.table(), self.summary()
@@ -361,7 +364,7 @@ def compare(
 
     Each run resets Keras and seeds everything with its seed, builds a fresh model, compiles it
     with the contestant's optimizer (or the shared one, by default SGD 0.01) and
-    ``steps_per_execution`` (several times faster on a CPU, the same weights), and trains it for
+    ``steps_per_execution`` (faster on a CPU, the same weights), and trains it for
     ``epochs``. One line per run is printed. Returns the :class:`Comparison`.
 
     Args:
@@ -394,21 +397,10 @@ def compare(
             model = _build_and_compile(
                 name, contestant, contestant.optimizer or make_shared, loss, steps_per_execution
             )
-            start = time.perf_counter()
-            history = model.fit(
-                X_train,
-                train_data[1],
-                epochs=epochs,
-                batch_size=batch_size,
-                validation_data=(X_valid, valid_data[1]),
-                verbose=0,
+            history, seconds = _timed_fit(
+                model, (X_train, train_data[1]), (X_valid, valid_data[1]), epochs, batch_size
             )
-            run = Run(
-                name,
-                {key: [float(v) for v in values] for key, values in history.history.items()},
-                time.perf_counter() - start,
-                {"seed": seed},
-            )
+            run = Run(name, history, seconds, {"seed": seed})
             runs[name].append(run)
             print(
                 f"{name:<18} seed {seed}  {metric} {run.values(metric)[-1]:.4f}"

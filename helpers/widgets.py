@@ -118,6 +118,10 @@ def draw_activation_profile(
     return fig
 
 
+#: The depths the explorer's slider offers.
+MIN_DEPTH, MAX_DEPTH = 2, 60
+
+
 class ActivationExplorer:
     """Choose an activation, an initializer and a depth; see what an untrained stack does."""
 
@@ -126,6 +130,8 @@ class ActivationExplorer:
     ):
         _choice(activation, ACTIVATIONS, "activation")
         _choice(initializer, INITIALIZERS, "initializer")
+        if not MIN_DEPTH <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth={depth} must be between {MIN_DEPTH} and {MAX_DEPTH}.")
         self.controls = {
             "activation": ipywidgets.Dropdown(
                 options=list(ACTIVATIONS), value=activation, description="activation"
@@ -134,7 +140,12 @@ class ActivationExplorer:
                 options=list(INITIALIZERS), value=initializer, description="initializer"
             ),
             "depth": ipywidgets.IntSlider(
-                value=depth, min=2, max=60, step=1, description="depth", continuous_update=False
+                value=depth,
+                min=MIN_DEPTH,
+                max=MAX_DEPTH,
+                step=1,
+                description="depth",
+                continuous_update=False,
             ),
         }
         self.output = ipywidgets.Output()

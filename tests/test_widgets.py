@@ -83,3 +83,8 @@ def test_explorer_unattended_draws_only_the_default_figure(monkeypatch, capsys):
 def test_explorer_rejects_an_unknown_default():
     with pytest.raises(ValueError, match="Unknown activation 'relu'"):
         widgets.ActivationExplorer(activation="relu")
+
+
+def test_explorer_rejects_a_depth_its_slider_cannot_show():
+    with pytest.raises(ValueError, match="depth=100 must be between 2 and 60"):
+        widgets.ActivationExplorer(depth=100)
