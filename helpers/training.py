@@ -67,7 +67,7 @@ class EpochLog(keras.callbacks.Callback):
 def build_mlp(
     n_hidden: Sequence[int] = (300, 100),
     activation: str | Callable[[], keras.layers.Layer] = "relu",
-    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+    kernel_initializer: str | dict | keras.initializers.Initializer = "glorot_uniform",
     n_inputs: int = 28 * 28,
     n_outputs: int = 10,
     name: str = "mlp",
@@ -79,7 +79,9 @@ def build_mlp(
     ``functools.partial(keras.layers.LeakyReLU, negative_slope=0.01)``. A fresh layer follows each
     hidden layer, so the model can be saved and loaded (a ``lambda`` activation could not).
     ``kernel_initializer`` applies to the hidden layers; the softmax output layer keeps Keras'
-    default (Glorot uniform).
+    default (Glorot uniform). An initializer object is re-created for every hidden layer, with the
+    next seed when it has one: Keras 3 fixes an unseeded initializer's seed when the object is
+    made, so one object shared by several layers would give them all the same random matrix.
     """
     if not n_hidden or any(units < 1 for units in n_hidden):
         raise ValueError(f"n_hidden={tuple(n_hidden)} must list at least one positive layer size.")
@@ -90,7 +92,7 @@ def build_mlp(
             keras.layers.Dense(
                 units,
                 activation=dense_activation,
-                kernel_initializer=kernel_initializer,
+                kernel_initializer=_initializer_for_layer(kernel_initializer, index),
                 name=f"hidden{index}",
             )
         )
@@ -98,6 +100,18 @@ def build_mlp(
             layers.append(_activation_layer(activation, name=f"activation{index}"))
     layers.append(keras.layers.Dense(n_outputs, activation="softmax", name="outputs"))
     return keras.Sequential(layers, name=name)
+
+
+def _initializer_for_layer(
+    initializer: str | dict | keras.initializers.Initializer, index: int
+) -> str | dict | keras.initializers.Initializer:
+    """Return hidden layer ``index``'s own initializer (names and configurations stay as given)."""
+    if not isinstance(initializer, keras.initializers.Initializer):
+        return initializer
+    config = initializer.get_config()
+    if config.get("seed") is not None:
+        config["seed"] += index - 1
+    return type(initializer).from_config(config)
 
 
 def _activation_layer(make: Callable[..., keras.layers.Layer], name: str) -> keras.layers.Layer:
@@ -386,6 +400,7 @@ def compare(
     _check_data(train_data, valid_data)
     make_shared = optimizer or (lambda: keras.optimizers.SGD(learning_rate=0.01))
     runs: dict[str, list[Run]] = {}
+    width = max(len(name) for name in contestants)
     for name, contestant in contestants.items():
         if not isinstance(contestant, Contestant):
             contestant = Contestant(build=contestant)
@@ -403,7 +418,7 @@ def compare(
             run = Run(name, history, seconds, {"seed": seed})
             runs[name].append(run)
             print(
-                f"{name:<18} seed {seed}  {metric} {run.values(metric)[-1]:.4f}"
+                f"{name:<{width}}  seed {seed}  {metric} {run.values(metric)[-1]:.4f}"
                 f"  ({run.seconds:.0f} s)"
             )
     return Comparison(metric, runs)

@@ -95,6 +95,27 @@ def test_build_mlp_gives_activation_and_initializer_to_the_hidden_layers():
     assert outputs.kernel.numpy().any()  # the softmax layer keeps Keras' default initializer
 
 
+@pytest.mark.parametrize("seed", [None, 7])
+def test_build_mlp_gives_every_hidden_layer_its_own_random_weights(seed):
+    # One initializer object for all layers: Keras 3 alone would draw the same matrix for each.
+    shared = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    model = training.build_mlp((5, 5, 5), kernel_initializer=shared, n_inputs=5)
+    kernels = [layer.kernel.numpy() for layer in model.layers[:3]]
+    assert not np.array_equal(kernels[0], kernels[1])
+    assert not np.array_equal(kernels[1], kernels[2])
+    assert 0.5 < np.std(kernels) < 1.5  # still the initializer the caller asked for
+    assert shared.get_config()["seed"] == seed  # the caller's object is left alone
+
+
+def test_build_mlp_with_a_seeded_initializer_is_reproducible():
+    def build():
+        initializer = keras.initializers.HeNormal(seed=3)
+        return training.build_mlp((4, 4), kernel_initializer=initializer, n_inputs=4)
+
+    for first, second in zip(weights_of(build())[:4], weights_of(build())[:4]):
+        np.testing.assert_array_equal(first, second)
+
+
 def test_build_mlp_accepts_a_layer_maker_with_arguments():
     model = training.build_mlp(
         (4,), activation=functools.partial(keras.layers.LeakyReLU, negative_slope=0.01), n_inputs=3
