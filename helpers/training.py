@@ -163,6 +163,16 @@ class Run:
             )
         return float(values[epoch])
 
+    @property
+    def diverged(self) -> bool:
+        """True when the training loss ended as NaN or infinity: the weights are lost for good.
+
+        Its accuracy is then not a score of the technique: a NaN network predicts class 0 for
+        every input, so it scores the share of class 0.
+        """
+        losses = self.history.get("loss", [])
+        return bool(losses) and not np.isfinite(losses[-1])
+
     def row(self, metric: str = "val_accuracy") -> dict:
         """Return a row for a comparison table: set-up, best and final ``metric``, seconds."""
         epoch, value = self.best(metric)
@@ -276,11 +286,18 @@ class Comparison:
                 f"final {self.metric}": run.values(self.metric)[-1],
                 f"best {self.metric}": max(run.values(self.metric)),
                 "seconds": run.seconds,
+                "diverged": run.diverged,
             }
             for name, runs in self.runs.items()
             for run in runs
         ]
-        return pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        return table if table["diverged"].any() else table.drop(columns="diverged")
+
+    def diverged(self, name: str) -> int:
+        """Return how many of ``name``'s runs diverged (their loss ended as NaN or infinity)."""
+        self.scores(name)  # a clear error for a name that is not a contestant
+        return sum(run.diverged for run in self.runs[name])
 
     def summary(self) -> pd.DataFrame:
         """Return mean ± standard deviation of the final metric per contestant, best first."""
@@ -303,13 +320,17 @@ class Comparison:
         """Return :meth:`summary` for reading: "mean ± sd" of the metric, seeds, seconds per run."""
         summary = self.summary()
         spread = summary["sd"].map(lambda sd: "" if np.isnan(sd) else f" ± {sd:.4f}")
-        return pd.DataFrame(
+        report = pd.DataFrame(
             {
                 f"{self.metric} (mean ± sd)": summary["mean"].map("{:.4f}".format) + spread,
                 "seeds": summary["seeds"],
                 "seconds per run": summary["seconds per run"].round(1),
             }
         )
+        diverged = {name: self.diverged(name) for name in summary.index}
+        if any(diverged.values()):  # say so: a NaN network's accuracy is not a score
+            report["diverged runs"] = pd.Series(diverged)
+        return report
 
     def tie(self, a: str, b: str) -> bool:
         """Return True when ``a`` and ``b`` differ by less than twice the larger standard deviation.
@@ -420,6 +441,7 @@ def compare(
             print(
                 f"{name:<{width}}  seed {seed}  {metric} {run.values(metric)[-1]:.4f}"
                 f"  ({run.seconds:.0f} s)"
+                + ("  diverged (loss not finite)" if run.diverged else "")
             )
     return Comparison(metric, runs)
 

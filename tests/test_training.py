@@ -458,6 +458,46 @@ def test_with_one_seed_every_pair_is_a_tie():
     assert np.isnan(result.summary().loc["a", "sd"])
 
 
+def test_diverged_runs_are_counted_and_shown():
+    def run(name, seed, loss):
+        return training.Run(
+            name, {"loss": [1.0, loss], "val_accuracy": [0.1, 0.098]}, 1.0, {"seed": seed}
+        )
+
+    result = training.Comparison(
+        "val_accuracy",
+        {
+            "fine": [run("fine", 0, 0.5), run("fine", 1, 0.4)],
+            "lost": [run("lost", 0, float("nan")), run("lost", 1, float("inf"))],
+        },
+    )
+    assert [result.diverged("fine"), result.diverged("lost")] == [0, 2]
+    assert result.report()["diverged runs"].to_dict() == {"fine": 0, "lost": 2}
+    assert result.table()["diverged"].tolist() == [False, False, True, True]
+    with pytest.raises(KeyError, match="No contestant"):
+        result.diverged("other")
+
+
+def test_the_report_has_no_diverged_column_when_nothing_diverged(comparison):
+    assert "diverged runs" not in comparison.report()
+    assert "diverged" not in comparison.table()
+
+
+def test_compare_says_when_a_run_diverges(capsys):
+    X, y = tiny_data()
+    result = training.compare(
+        {"huge step": lambda: training.build_mlp((64,) * 4, "relu", "he_normal", n_inputs=20)},
+        (X, y),
+        (X, y),
+        epochs=2,
+        batch_size=8,
+        seeds=(0,),
+        optimizer=lambda: keras.optimizers.SGD(learning_rate=1e6),
+    )
+    assert result.diverged("huge step") == 1
+    assert "diverged (loss not finite)" in capsys.readouterr().out
+
+
 def test_a_loss_ranks_lowest_first():
     runs = {
         name: [training.Run(name, {"val_loss": [value]}, 1.0, {"seed": 0})]
