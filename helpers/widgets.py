@@ -37,13 +37,29 @@ ACTIVATIONS: dict[str, tuple[object, Callable]] = {
     "Mish": ("mish", keras.activations.mish),
 }
 
-#: Initializer label -> what Keras takes as ``kernel_initializer``.
-INITIALIZERS: dict[str, str | keras.initializers.Initializer] = {
+#: Initializer label -> what Keras takes as ``kernel_initializer``. The fixed-scale ones are
+#: configurations, not initializer objects: each layer then builds its own initializer with its
+#: own seed, whereas one unseeded object shared by all layers draws the same matrix for every
+#: layer of the same shape (Keras 3 fixes an unseeded initializer's seed when it is created).
+INITIALIZERS: dict[str, str | dict] = {
     "Glorot uniform": "glorot_uniform",
     "He normal": "he_normal",
     "LeCun normal": "lecun_normal",
-    "N(0, 1)": keras.initializers.RandomNormal(stddev=1.0),
-    "N(0, 0.01)": keras.initializers.RandomNormal(stddev=0.01),
+    "N(0, 1)": {"class_name": "RandomNormal", "config": {"stddev": 1.0}},
+    "N(0, 0.01)": {"class_name": "RandomNormal", "config": {"stddev": 0.01}},
+    "truncated N(0, 0.1)": {"class_name": "TruncatedNormal", "config": {"stddev": 0.1}},
+}
+
+#: What the initializer explorer offers: ``VarianceScaling``'s scale, fan modes, distributions.
+SCALES: dict[str, float] = {"1 (LeCun, Glorot)": 1.0, "2 (He)": 2.0}
+FAN_MODES: tuple[str, ...] = ("fan_in", "fan_avg", "fan_out")
+DISTRIBUTIONS: tuple[str, ...] = ("truncated_normal", "untruncated_normal", "uniform")
+#: Layer-width patterns (first hidden width, last hidden width); the inputs have the first width.
+#: With constant widths fan-in equals fan-out and the fan mode changes nothing.
+SHAPES: dict[str, tuple[int, int]] = {
+    "constant 100": (100, 100),
+    "narrowing 400 → 25": (400, 25),
+    "widening 25 → 400": (25, 400),
 }
 
 
@@ -61,6 +77,35 @@ def _choice(name: str, options: dict, what: str):
     return options[name]
 
 
+def _check_depth(depth: int) -> None:
+    if not 1 <= depth <= 200:
+        raise ValueError(f"depth={depth} must be between 1 and 200 hidden layers.")
+
+
+def _measure(
+    make_layer, kernel_initializer, widths: list[int], n_inputs: int, seed: int
+) -> DepthProfile:
+    """Measure an untrained stack of ``widths`` on 256 standard-normal inputs (see depth_profile)."""
+    training.reset(seed)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((256, n_inputs)).astype("float32")
+    y = rng.integers(0, 10, 256)
+    model = training.build_mlp(
+        widths,
+        activation=make_layer,
+        kernel_initializer=kernel_initializer,
+        n_inputs=n_inputs,
+    )
+    stats = diagnostics.activation_stats(model, X)
+    norms = diagnostics.gradient_norms(model, X, y)
+    depth = len(widths)
+    outputs = [stats.get(f"activation{k}", stats[f"hidden{k}"]) for k in range(1, depth + 1)]
+    return DepthProfile(
+        activation_std=np.array([std for _, std in outputs]),
+        gradient_norm=np.array([norms[f"hidden{k}"] for k in range(1, depth + 1)]),
+    )
+
+
 def depth_profile(
     activation: str, initializer: str, depth: int, width: int = 100, seed: int = 42
 ) -> DepthProfile:
@@ -72,25 +117,45 @@ def depth_profile(
     """
     make_layer, _ = _choice(activation, ACTIVATIONS, "activation")
     kernel_initializer = _choice(initializer, INITIALIZERS, "initializer")
-    if not 1 <= depth <= 200:
-        raise ValueError(f"depth={depth} must be between 1 and 200 hidden layers.")
-    training.reset(seed)
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((256, width)).astype("float32")
-    y = rng.integers(0, 10, 256)
-    model = training.build_mlp(
-        [width] * depth,
-        activation=make_layer,
-        kernel_initializer=kernel_initializer,
-        n_inputs=width,
-    )
-    stats = diagnostics.activation_stats(model, X)
-    norms = diagnostics.gradient_norms(model, X, y)
-    outputs = [stats.get(f"activation{k}", stats[f"hidden{k}"]) for k in range(1, depth + 1)]
-    return DepthProfile(
-        activation_std=np.array([std for _, std in outputs]),
-        gradient_norm=np.array([norms[f"hidden{k}"] for k in range(1, depth + 1)]),
-    )
+    _check_depth(depth)
+    return _measure(make_layer, kernel_initializer, [width] * depth, width, seed)
+
+
+def layer_widths(shape: str, depth: int) -> list[int]:
+    """Return the hidden-layer widths of ``shape`` (a key of ``SHAPES``): geometric, first to last."""
+    first, last = _choice(shape, SHAPES, "shape")
+    _check_depth(depth)
+    return [int(round(w)) for w in np.geomspace(first, last, depth)]
+
+
+def variance_scaling_profile(
+    activation: str,
+    scale: str,
+    mode: str,
+    distribution: str,
+    depth: int,
+    shape: str = "constant 100",
+    seed: int = 42,
+) -> DepthProfile:
+    """Measure a stack initialized with ``VarianceScaling``; like :func:`depth_profile`.
+
+    Args:
+        activation: a key of ``ACTIVATIONS``.
+        scale: a key of ``SCALES`` ("2 (He)" is scale 2).
+        mode, distribution: one of ``FAN_MODES`` and ``DISTRIBUTIONS``.
+        depth: the number of hidden layers, whose widths follow ``shape`` (a key of ``SHAPES``);
+            the inputs have the first hidden layer's width.
+    """
+    make_layer, _ = _choice(activation, ACTIVATIONS, "activation")
+    factor = _choice(scale, SCALES, "scale")
+    _choice(mode, dict.fromkeys(FAN_MODES), "fan mode")
+    _choice(distribution, dict.fromkeys(DISTRIBUTIONS), "distribution")
+    widths = layer_widths(shape, depth)
+    initializer = {  # a configuration: every layer builds its own, with its own seed
+        "class_name": "VarianceScaling",
+        "config": {"scale": factor, "mode": mode, "distribution": distribution},
+    }
+    return _measure(make_layer, initializer, widths, widths[0], seed)
 
 
 def draw_activation_profile(
@@ -118,27 +183,47 @@ def draw_activation_profile(
     return fig
 
 
-#: The depths the explorer's slider offers.
+def draw_initializer_profile(
+    activation: str,
+    scale: str,
+    mode: str,
+    distribution: str,
+    depth: int,
+    shape: str,
+    profile: DepthProfile,
+) -> plt.Figure:
+    """Draw the layer widths, then the per-layer output std and gradient norm."""
+    widths = layer_widths(shape, depth)
+    fig, (ax_w, ax_std, ax_grad) = plt.subplots(1, 3, figsize=(13, 3.8))
+    layers = np.arange(1, depth + 1)
+    ax_w.plot(layers, widths, "o-", markersize=3, label="units (fan-out)")
+    ax_w.plot(layers, [widths[0]] + widths[:-1], "--", label="inputs (fan-in)")
+    ax_w.set(title="width of each layer", xlabel="hidden layer", yscale="log")
+    ax_w.legend(loc="best", fontsize=10)
+    ax_std.semilogy(layers, np.maximum(profile.activation_std, 1e-30), "o-", markersize=3)
+    ax_std.set(title="std of each layer's outputs", xlabel="hidden layer")
+    ax_grad.semilogy(layers, np.maximum(profile.gradient_norm, 1e-30), "o-", markersize=3)
+    ax_grad.set(title="gradient norm of each layer", xlabel="hidden layer (input side left)")
+    fig.suptitle(
+        f"{activation}, VarianceScaling(scale {SCALES[scale]:g}, {mode}, {distribution}), "
+        f"{depth} hidden layers, {shape}"
+    )
+    fig.tight_layout()
+    return fig
+
+
+#: The depths the explorers' sliders offer.
 MIN_DEPTH, MAX_DEPTH = 2, 60
 
 
-class ActivationExplorer:
-    """Choose an activation, an initializer and a depth; see what an untrained stack does."""
+class _Explorer:
+    """Controls, an output area, and a figure redrawn on every change (shared by the explorers)."""
 
-    def __init__(
-        self, activation: str = "sigmoid", initializer: str = "Glorot uniform", depth: int = 20
-    ):
-        _choice(activation, ACTIVATIONS, "activation")
-        _choice(initializer, INITIALIZERS, "initializer")
+    def __init__(self, controls: dict, depth: int):
         if not MIN_DEPTH <= depth <= MAX_DEPTH:
             raise ValueError(f"depth={depth} must be between {MIN_DEPTH} and {MAX_DEPTH}.")
         self.controls = {
-            "activation": ipywidgets.Dropdown(
-                options=list(ACTIVATIONS), value=activation, description="activation"
-            ),
-            "initializer": ipywidgets.Dropdown(
-                options=list(INITIALIZERS), value=initializer, description="initializer"
-            ),
+            **controls,
             "depth": ipywidgets.IntSlider(
                 value=depth,
                 min=MIN_DEPTH,
@@ -155,15 +240,21 @@ class ActivationExplorer:
             control.observe(self._on_change, names="value")
 
     def settings(self) -> dict:
-        """Return the current activation, initializer and depth."""
+        """Return the current value of every control."""
         return {name: control.value for name, control in self.controls.items()}
+
+    def _measure(self, **settings) -> DepthProfile:
+        raise NotImplementedError
+
+    def _draw(self, profile: DepthProfile, **settings) -> plt.Figure:
+        raise NotImplementedError
 
     def draw(self) -> plt.Figure:
         """Measure the current setting and draw its figure."""
         if self.figure is not None:
             plt.close(self.figure)
-        self.profile = depth_profile(**self.settings())
-        self.figure = draw_activation_profile(**self.settings(), profile=self.profile)
+        self.profile = self._measure(**self.settings())
+        self.figure = self._draw(self.profile, **self.settings())
         return self.figure
 
     def _on_change(self, change=None) -> None:
@@ -178,5 +269,64 @@ class ActivationExplorer:
             self.draw()
             plt.show()
             return
-        display(ipywidgets.VBox([ipywidgets.HBox(list(self.controls.values())), self.output]))
+        display(self.layout())
         self._on_change()
+
+    def layout(self) -> ipywidgets.VBox:
+        """Return the controls, three to a row, above the output area."""
+        rows = list(self.controls.values())
+        boxes = [ipywidgets.HBox(rows[k : k + 3]) for k in range(0, len(rows), 3)]
+        return ipywidgets.VBox([*boxes, self.output])
+
+
+def _dropdown(options, value, description: str, what: str) -> ipywidgets.Dropdown:
+    _choice(value, dict.fromkeys(options), what)
+    return ipywidgets.Dropdown(options=list(options), value=value, description=description)
+
+
+class ActivationExplorer(_Explorer):
+    """Choose an activation, an initializer and a depth; see what an untrained stack does."""
+
+    def __init__(
+        self, activation: str = "sigmoid", initializer: str = "Glorot uniform", depth: int = 20
+    ):
+        controls = {
+            "activation": _dropdown(ACTIVATIONS, activation, "activation", "activation"),
+            "initializer": _dropdown(INITIALIZERS, initializer, "initializer", "initializer"),
+        }
+        super().__init__(controls, depth)
+
+    def _measure(self, **settings) -> DepthProfile:
+        return depth_profile(**settings)
+
+    def _draw(self, profile: DepthProfile, **settings) -> plt.Figure:
+        return draw_activation_profile(**settings, profile=profile)
+
+
+class InitializerExplorer(_Explorer):
+    """Choose an activation, ``VarianceScaling``'s scale, fan mode and distribution, the layer
+    widths and a depth; see each layer's output std and gradient norm in an untrained stack."""
+
+    def __init__(
+        self,
+        activation: str = "ReLU",
+        scale: str = "2 (He)",
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        shape: str = "narrowing 400 → 25",
+        depth: int = 30,
+    ):
+        controls = {
+            "activation": _dropdown(ACTIVATIONS, activation, "activation", "activation"),
+            "scale": _dropdown(SCALES, scale, "scale", "scale"),
+            "mode": _dropdown(FAN_MODES, mode, "fan mode", "fan mode"),
+            "distribution": _dropdown(DISTRIBUTIONS, distribution, "distribution", "distribution"),
+            "shape": _dropdown(SHAPES, shape, "widths", "shape"),
+        }
+        super().__init__(controls, depth)
+
+    def _measure(self, **settings) -> DepthProfile:
+        return variance_scaling_profile(**settings)
+
+    def _draw(self, profile: DepthProfile, **settings) -> plt.Figure:
+        return draw_initializer_profile(**settings, profile=profile)
