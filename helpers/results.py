@@ -196,7 +196,24 @@ def published(number: int) -> Published:
     return PUBLISHED[number]
 
 
-def beside_published(reruns: dict[int, tuple[str, float | str, str]]) -> pd.DataFrame:
+class WholeTextTable(pd.DataFrame):
+    """A table that shows every cell's whole text: pandas cuts cells at 50 characters by default,
+    which would hide the end of a long set-up or deviation."""
+
+    @property
+    def _constructor(self):
+        return WholeTextTable
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_colwidth", None, "display.expand_frame_repr", False):
+            return super().__repr__()
+
+    def _repr_html_(self) -> str | None:
+        with pd.option_context("display.max_colwidth", None):
+            return super()._repr_html_()
+
+
+def beside_published(reruns: dict[int, tuple[str, float | str, str]]) -> WholeTextTable:
     """Return a table of published figures beside this book's re-runs.
 
     Args:
@@ -232,7 +249,7 @@ def beside_published(reruns: dict[int, tuple[str, float | str, str]]) -> pd.Data
                 "deviation from the source": deviation,
             }
         )
-    return pd.DataFrame(rows).set_index("#")
+    return WholeTextTable(rows).set_index("#")
 
 
 def glue(name: str, value, display: bool = False) -> None:

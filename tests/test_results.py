@@ -87,6 +87,14 @@ def test_beside_published_shows_no_negative_zero_for_a_float32_match():
     assert table.loc[17, "difference"] == "+0.0000"
 
 
+def test_beside_published_shows_a_long_deviation_whole():
+    deviation = "starts from chapter 7's re-run of #4 (other random weights, other batch order)"
+    table = results.beside_published({5: ("valid, epoch 19", 0.9682, deviation)})
+    assert deviation in repr(table)  # pandas alone cuts a cell at 50 characters
+    assert deviation in table._repr_html_()
+    assert len(repr(table).splitlines()) == 3  # one block: header, index name, one row
+
+
 def test_beside_published_rejects_an_unknown_result():
     with pytest.raises(KeyError, match="no published result #42"):
         results.beside_published({42: ("valid", 0.9, "none")})
