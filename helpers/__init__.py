@@ -2,7 +2,7 @@
 
 ``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, then loads
 the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``,
-``results``, ``widgets``.
+``results``, ``widgets``, ``paths``.
 """
 
 from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -12,9 +12,19 @@ with env.quiet_native_stderr():
 
     env.enable_memory_growth()  # before any GPU is used; also where TensorFlow probes CUDA
 
-from helpers import data, diagnostics, plots, results, training, widgets  # noqa: E402
+from helpers import data, diagnostics, paths, plots, results, training, widgets  # noqa: E402
 
-__all__ = ["data", "diagnostics", "env", "plots", "results", "training", "widgets", "setup"]
+__all__ = [
+    "data",
+    "diagnostics",
+    "env",
+    "paths",
+    "plots",
+    "results",
+    "training",
+    "widgets",
+    "setup",
+]
 
 
 def setup(seed: int = 42) -> None:

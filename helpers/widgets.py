@@ -71,7 +71,8 @@ class DepthProfile:
     gradient_norm: np.ndarray  # norm of the loss gradient w.r.t. each hidden layer's kernel
 
 
-def _choice(name: str, options: dict, what: str):
+def choose(name: str, options: dict, what: str):
+    """Return ``options[name]``; an unknown name gets an error that lists the choices."""
     if name not in options:
         raise ValueError(f"Unknown {what} {name!r}; choose one of {list(options)}.")
     return options[name]
@@ -115,15 +116,15 @@ def depth_profile(
     training, what a real batch would send back looks the same. Keras is reset with ``seed``
     first (``helpers.training.reset``), so the same setting always gives the same figure.
     """
-    make_layer, _ = _choice(activation, ACTIVATIONS, "activation")
-    kernel_initializer = _choice(initializer, INITIALIZERS, "initializer")
+    make_layer, _ = choose(activation, ACTIVATIONS, "activation")
+    kernel_initializer = choose(initializer, INITIALIZERS, "initializer")
     _check_depth(depth)
     return _measure(make_layer, kernel_initializer, [width] * depth, width, seed)
 
 
 def layer_widths(shape: str, depth: int) -> list[int]:
     """Return the hidden-layer widths of ``shape`` (a key of ``SHAPES``): geometric, first to last."""
-    first, last = _choice(shape, SHAPES, "shape")
+    first, last = choose(shape, SHAPES, "shape")
     _check_depth(depth)
     return [int(round(w)) for w in np.geomspace(first, last, depth)]
 
@@ -146,10 +147,10 @@ def variance_scaling_profile(
         depth: the number of hidden layers, whose widths follow ``shape`` (a key of ``SHAPES``);
             the inputs have the first hidden layer's width.
     """
-    make_layer, _ = _choice(activation, ACTIVATIONS, "activation")
-    factor = _choice(scale, SCALES, "scale")
-    _choice(mode, dict.fromkeys(FAN_MODES), "fan mode")
-    _choice(distribution, dict.fromkeys(DISTRIBUTIONS), "distribution")
+    make_layer, _ = choose(activation, ACTIVATIONS, "activation")
+    factor = choose(scale, SCALES, "scale")
+    choose(mode, dict.fromkeys(FAN_MODES), "fan mode")
+    choose(distribution, dict.fromkeys(DISTRIBUTIONS), "distribution")
     widths = layer_widths(shape, depth)
     initializer = {  # a configuration: every layer builds its own, with its own seed
         "class_name": "VarianceScaling",
@@ -162,7 +163,7 @@ def draw_activation_profile(
     activation: str, initializer: str, depth: int, profile: DepthProfile
 ) -> plt.Figure:
     """Draw the activation and its slope, then the per-layer output std and gradient norm."""
-    _, function = _choice(activation, ACTIVATIONS, "activation")
+    _, function = choose(activation, ACTIVATIONS, "activation")
     z = tf.linspace(-5.0, 5.0, 201)
     with tf.GradientTape() as tape:
         tape.watch(z)
@@ -216,25 +217,17 @@ def draw_initializer_profile(
 MIN_DEPTH, MAX_DEPTH = 2, 60
 
 
-class _Explorer:
-    """Controls, an output area, and a figure redrawn on every change (shared by the explorers)."""
+class Explorer:
+    """Controls, an output area, and a figure redrawn on every change (the book's explorers).
 
-    def __init__(self, controls: dict, depth: int):
-        if not MIN_DEPTH <= depth <= MAX_DEPTH:
-            raise ValueError(f"depth={depth} must be between {MIN_DEPTH} and {MAX_DEPTH}.")
-        self.controls = {
-            **controls,
-            "depth": ipywidgets.IntSlider(
-                value=depth,
-                min=MIN_DEPTH,
-                max=MAX_DEPTH,
-                step=1,
-                description="depth",
-                continuous_update=False,
-            ),
-        }
+    A subclass passes its ipywidgets controls (name -> widget) and implements :meth:`make_figure`,
+    which draws the figure of the current :meth:`settings` and returns it.
+    """
+
+    def __init__(self, controls: dict, per_row: int = 3):
+        self.controls = dict(controls)
+        self.per_row = per_row
         self.output = ipywidgets.Output()
-        self.profile: DepthProfile | None = None
         self.figure: plt.Figure | None = None
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
@@ -243,18 +236,15 @@ class _Explorer:
         """Return the current value of every control."""
         return {name: control.value for name, control in self.controls.items()}
 
-    def _measure(self, **settings) -> DepthProfile:
-        raise NotImplementedError
-
-    def _draw(self, profile: DepthProfile, **settings) -> plt.Figure:
+    def make_figure(self) -> plt.Figure:
+        """Draw and return the figure of the current settings (what a subclass provides)."""
         raise NotImplementedError
 
     def draw(self) -> plt.Figure:
-        """Measure the current setting and draw its figure."""
+        """Replace the explorer's figure with the current settings' figure and return it."""
         if self.figure is not None:
             plt.close(self.figure)
-        self.profile = self._measure(**self.settings())
-        self.figure = self._draw(self.profile, **self.settings())
+        self.figure = self.make_figure()
         return self.figure
 
     def _on_change(self, change=None) -> None:
@@ -273,18 +263,48 @@ class _Explorer:
         self._on_change()
 
     def layout(self) -> ipywidgets.VBox:
-        """Return the controls, three to a row, above the output area."""
+        """Return the controls, ``per_row`` to a row, above the output area."""
         rows = list(self.controls.values())
-        boxes = [ipywidgets.HBox(rows[k : k + 3]) for k in range(0, len(rows), 3)]
+        step = self.per_row
+        boxes = [ipywidgets.HBox(rows[k : k + step]) for k in range(0, len(rows), step)]
         return ipywidgets.VBox([*boxes, self.output])
 
 
+class _DepthExplorer(Explorer):
+    """An explorer of untrained stacks: its controls plus a depth slider; measures, then draws."""
+
+    def __init__(self, controls: dict, depth: int):
+        if not MIN_DEPTH <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth={depth} must be between {MIN_DEPTH} and {MAX_DEPTH}.")
+        depth_slider = ipywidgets.IntSlider(
+            value=depth,
+            min=MIN_DEPTH,
+            max=MAX_DEPTH,
+            step=1,
+            description="depth",
+            continuous_update=False,
+        )
+        self.profile: DepthProfile | None = None
+        super().__init__({**controls, "depth": depth_slider})
+
+    def _measure(self, **settings) -> DepthProfile:
+        raise NotImplementedError
+
+    def _draw(self, profile: DepthProfile, **settings) -> plt.Figure:
+        raise NotImplementedError
+
+    def make_figure(self) -> plt.Figure:
+        """Measure the current setting and draw its figure."""
+        self.profile = self._measure(**self.settings())
+        return self._draw(self.profile, **self.settings())
+
+
 def _dropdown(options, value, description: str, what: str) -> ipywidgets.Dropdown:
-    _choice(value, dict.fromkeys(options), what)
+    choose(value, dict.fromkeys(options), what)
     return ipywidgets.Dropdown(options=list(options), value=value, description=description)
 
 
-class ActivationExplorer(_Explorer):
+class ActivationExplorer(_DepthExplorer):
     """Choose an activation, an initializer and a depth; see what an untrained stack does."""
 
     def __init__(
@@ -303,7 +323,7 @@ class ActivationExplorer(_Explorer):
         return draw_activation_profile(**settings, profile=profile)
 
 
-class InitializerExplorer(_Explorer):
+class InitializerExplorer(_DepthExplorer):
     """Choose an activation, ``VarianceScaling``'s scale, fan mode and distribution, the layer
     widths and a depth; see each layer's output std and gradient norm in an untrained stack."""
 
