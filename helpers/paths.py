@@ -189,8 +189,6 @@ class OptimizerExplorer(widgets.Explorer):
         momentum: float = 0.9,
         steps: int = 100,
     ):
-        widgets.choose(surface, SURFACES, "surface")
-        widgets.choose(optimizer, OPTIMIZERS, "optimizer")
         if not 10.0**MIN_LOG_LR <= learning_rate <= 10.0**MAX_LOG_LR:
             raise ValueError(
                 f"learning_rate={learning_rate} must be between 1e{MIN_LOG_LR} and "
@@ -200,12 +198,8 @@ class OptimizerExplorer(widgets.Explorer):
             raise ValueError(f"momentum={momentum} must be between 0 and 0.99.")
         self.steps = steps
         controls = {
-            "surface": ipywidgets.Dropdown(
-                options=list(SURFACES), value=surface, description="surface"
-            ),
-            "optimizer": ipywidgets.Dropdown(
-                options=list(OPTIMIZERS), value=optimizer, description="optimizer"
-            ),
+            "surface": widgets.dropdown(SURFACES, surface, "surface", "surface"),
+            "optimizer": widgets.dropdown(OPTIMIZERS, optimizer, "optimizer", "optimizer"),
             "learning_rate": ipywidgets.FloatLogSlider(
                 value=learning_rate,
                 base=10,

@@ -299,7 +299,8 @@ class _DepthExplorer(Explorer):
         return self._draw(self.profile, **self.settings())
 
 
-def _dropdown(options, value, description: str, what: str) -> ipywidgets.Dropdown:
+def dropdown(options, value, description: str, what: str) -> ipywidgets.Dropdown:
+    """Return a dropdown of ``options`` set to ``value``; an unknown value gets a clear error."""
     choose(value, dict.fromkeys(options), what)
     return ipywidgets.Dropdown(options=list(options), value=value, description=description)
 
@@ -311,8 +312,8 @@ class ActivationExplorer(_DepthExplorer):
         self, activation: str = "sigmoid", initializer: str = "Glorot uniform", depth: int = 20
     ):
         controls = {
-            "activation": _dropdown(ACTIVATIONS, activation, "activation", "activation"),
-            "initializer": _dropdown(INITIALIZERS, initializer, "initializer", "initializer"),
+            "activation": dropdown(ACTIVATIONS, activation, "activation", "activation"),
+            "initializer": dropdown(INITIALIZERS, initializer, "initializer", "initializer"),
         }
         super().__init__(controls, depth)
 
@@ -337,11 +338,11 @@ class InitializerExplorer(_DepthExplorer):
         depth: int = 30,
     ):
         controls = {
-            "activation": _dropdown(ACTIVATIONS, activation, "activation", "activation"),
-            "scale": _dropdown(SCALES, scale, "scale", "scale"),
-            "mode": _dropdown(FAN_MODES, mode, "fan mode", "fan mode"),
-            "distribution": _dropdown(DISTRIBUTIONS, distribution, "distribution", "distribution"),
-            "shape": _dropdown(SHAPES, shape, "widths", "shape"),
+            "activation": dropdown(ACTIVATIONS, activation, "activation", "activation"),
+            "scale": dropdown(SCALES, scale, "scale", "scale"),
+            "mode": dropdown(FAN_MODES, mode, "fan mode", "fan mode"),
+            "distribution": dropdown(DISTRIBUTIONS, distribution, "distribution", "distribution"),
+            "shape": dropdown(SHAPES, shape, "widths", "shape"),
         }
         super().__init__(controls, depth)
 
