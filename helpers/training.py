@@ -133,12 +133,18 @@ def _activation_layer(make: Callable[..., keras.layers.Layer], name: str) -> ker
 
 @dataclass
 class Run:
-    """One training run: its name, the per-epoch history, and how long it took."""
+    """One training run: its name, the per-epoch history, and how long it took.
+
+    ``evaluation`` holds metrics measured once after training (``test_accuracy``, ``test_loss``),
+    and ``model`` the trained model when the run kept it (:func:`compare` does).
+    """
 
     name: str
     history: dict[str, list[float]]
     seconds: float
     setup: dict = field(default_factory=dict)
+    evaluation: dict[str, float] = field(default_factory=dict)
+    model: keras.Model | None = field(default=None, repr=False)
 
     def values(self, metric: str = "val_accuracy") -> list[float]:
         """Return the per-epoch values of ``metric``."""
@@ -147,6 +153,21 @@ class Run:
                 f"Run {self.name!r} has no {metric!r}; it recorded {sorted(self.history)}."
             )
         return self.history[metric]
+
+    def final(self, metric: str = "val_accuracy") -> float:
+        """Return ``metric`` at the end of the run: measured after training, or the last epoch's."""
+        if metric in self.evaluation:
+            return self.evaluation[metric]
+        if metric.startswith("test_"):
+            raise KeyError(
+                f"Run {self.name!r} was not evaluated on test data; pass test_data to compare()."
+            )
+        return self.values(metric)[-1]
+
+    @property
+    def epochs(self) -> int:
+        """The number of epochs trained (fewer than asked when a callback stopped the run early)."""
+        return len(self.history.get("loss", []))
 
     def best(self, metric: str = "val_accuracy") -> tuple[int, float]:
         """Return ``(epoch, value)`` of the best (highest) value of ``metric``, epochs counted from 0."""
@@ -252,12 +273,17 @@ class Contestant:
         build: makes a fresh, uncompiled model (called once per seed, after the seed is set).
         optimizer: makes a fresh optimizer; None uses the comparison's shared optimizer.
         preprocess: maps inputs to what this model wants (e.g. standardization for SELU); it is
-            applied to the training and the validation inputs alike.
+            applied to the training, validation and test inputs alike.
+        callbacks: makes fresh Keras callbacks for one run (e.g. early stopping, a schedule).
+        loss: this contestant's training loss (e.g. with label smoothing); None uses the
+            comparison's shared loss. Scores are measured with the same metrics for everyone.
     """
 
     build: Callable[[], keras.Model]
     optimizer: Callable[[], keras.optimizers.Optimizer] | None = None
     preprocess: Callable[[np.ndarray], np.ndarray] | None = None
+    callbacks: Callable[[], Sequence[keras.callbacks.Callback]] | None = None
+    loss: str | keras.losses.Loss | None = None
 
 
 @dataclass
@@ -265,17 +291,20 @@ class Comparison:
     """The runs of a comparison, by contestant (one run per seed), scored on ``metric``.
 
     A run's score is ``metric`` at the end of the budget (the last epoch): every contestant gets
-    the same budget, and no run is picked by its validation score.
+    the same budget, and no run is picked by its validation score. When a contestant's callback
+    picks (early stopping that restores its best epoch), score on ``test_accuracy``: data that no
+    callback saw.
     """
 
     metric: str
     runs: dict[str, list[Run]]
+    epochs: int | None = None  # the budget; runs that stopped early show it in the report
 
     def scores(self, name: str) -> np.ndarray:
         """Return the final ``metric`` of each of ``name``'s runs, in seed order."""
         if name not in self.runs:
             raise KeyError(f"No contestant {name!r}; the contestants are {list(self.runs)}.")
-        return np.array([run.values(self.metric)[-1] for run in self.runs[name]])
+        return np.array([run.final(self.metric) for run in self.runs[name]])
 
     def table(self) -> pd.DataFrame:
         """Return one row per run: contestant, seed, final and best metric, seconds."""
@@ -283,8 +312,8 @@ class Comparison:
             {
                 "contestant": name,
                 "seed": run.setup["seed"],
-                f"final {self.metric}": run.values(self.metric)[-1],
-                f"best {self.metric}": max(run.values(self.metric)),
+                f"final {self.metric}": run.final(self.metric),
+                "epochs": run.epochs,
                 "seconds": run.seconds,
                 "diverged": run.diverged,
             }
@@ -293,6 +322,12 @@ class Comparison:
         ]
         table = pd.DataFrame(rows)
         return table if table["diverged"].any() else table.drop(columns="diverged")
+
+    def stopped_early(self) -> bool:
+        """True when a run trained fewer epochs than the budget (a callback stopped it)."""
+        return self.epochs is not None and any(
+            run.epochs < self.epochs for runs in self.runs.values() for run in runs
+        )
 
     def diverged(self, name: str) -> int:
         """Return how many of ``name``'s runs diverged (their loss ended as NaN or infinity)."""
@@ -310,6 +345,7 @@ class Comparison:
                     "mean": scores.mean(),
                     "sd": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
                     "seeds": len(scores),
+                    "epochs": float(np.mean([run.epochs for run in runs])),
                     "seconds per run": float(np.mean([run.seconds for run in runs])),
                 }
             )
@@ -327,6 +363,8 @@ class Comparison:
                 "seconds per run": summary["seconds per run"].round(1),
             }
         )
+        if self.stopped_early():
+            report.insert(2, "epochs (mean)", summary["epochs"].round(1))
         diverged = {name: self.diverged(name) for name in summary.index}
         if any(diverged.values()):  # say so: a NaN network's accuracy is not a score
             report["diverged runs"] = pd.Series(diverged)
@@ -389,6 +427,7 @@ def compare(
     *,
     epochs: int,
     batch_size: int,
+    test_data: tuple[np.ndarray, np.ndarray] | None = None,
     optimizer: Callable[[], keras.optimizers.Optimizer] | None = None,
     loss: str = "sparse_categorical_crossentropy",
     metric: str = "val_accuracy",
@@ -400,25 +439,34 @@ def compare(
     Each run resets Keras and seeds everything with its seed, builds a fresh model, compiles it
     with the contestant's optimizer (or the shared one, by default SGD 0.01) and
     ``steps_per_execution`` (faster on a CPU, the same weights), and trains it for
-    ``epochs``. One line per run is printed. Returns the :class:`Comparison`.
+    ``epochs`` (or until a contestant's callback stops it). One line per run is printed. Each
+    run keeps its trained model (``run.model``). Returns the :class:`Comparison`.
 
     Args:
         contestants: name -> :class:`Contestant`, or simply a function that builds the model.
         train_data, valid_data: ``(X, y)`` pairs, the same for every contestant.
-        metric: what scores a run: ``val_accuracy`` (default), ``val_loss``, ``accuracy``, ``loss``.
+        test_data: an ``(X, y)`` pair every trained model is evaluated on once, after training;
+            it adds the metrics ``test_accuracy`` and ``test_loss``.
+        metric: what scores a run: ``val_accuracy`` (default), ``val_loss``, ``accuracy``,
+            ``loss``, and with ``test_data`` ``test_accuracy`` or ``test_loss``.
         seeds: one run per seed; by default 3 seeds in full mode and 1 in quick mode.
     """
     if not contestants:
         raise ValueError("compare needs at least one contestant: {name: Contestant(build=...)}.")
     known_metrics = ("val_accuracy", "val_loss", "accuracy", "loss")
+    if test_data is not None:
+        known_metrics += ("test_accuracy", "test_loss")
     if metric not in known_metrics:
-        raise ValueError(f"Unknown metric {metric!r}; choose one of {known_metrics}.")
+        hint = "" if test_data is not None else " (test_* metrics need test_data)"
+        raise ValueError(f"Unknown metric {metric!r}; choose one of {known_metrics}{hint}.")
     seeds = tuple(default_seeds() if seeds is None else seeds)
     if not seeds:
         raise ValueError("compare needs at least one seed, e.g. seeds=(42, 43, 44).")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs={epochs} and batch_size={batch_size} must be positive.")
     _check_data(train_data, valid_data)
+    if test_data is not None:
+        _check_data(train_data, test_data, "test")
     make_shared = optimizer or (lambda: keras.optimizers.SGD(learning_rate=0.01))
     runs: dict[str, list[Run]] = {}
     width = max(len(name) for name in contestants)
@@ -431,31 +479,51 @@ def compare(
         for seed in seeds:
             reset(seed)
             model = _build_and_compile(
-                name, contestant, contestant.optimizer or make_shared, loss, steps_per_execution
+                name,
+                contestant,
+                contestant.optimizer or make_shared,
+                contestant.loss or loss,
+                steps_per_execution,
             )
+            callbacks = contestant.callbacks() if contestant.callbacks else ()
             history, seconds = _timed_fit(
-                model, (X_train, train_data[1]), (X_valid, valid_data[1]), epochs, batch_size
+                model,
+                (X_train, train_data[1]),
+                (X_valid, valid_data[1]),
+                epochs,
+                batch_size,
+                callbacks,
             )
-            run = Run(name, history, seconds, {"seed": seed})
+            evaluation = {}
+            if test_data is not None:
+                scores = model.evaluate(
+                    prepare(test_data[0]), test_data[1], verbose=0, return_dict=True
+                )
+                evaluation = {f"test_{key}": float(value) for key, value in scores.items()}
+            run = Run(name, history, seconds, {"seed": seed}, evaluation, model)
             runs[name].append(run)
+            stopped = f"  stopped after {run.epochs} epochs" if run.epochs < epochs else ""
             print(
-                f"{name:<{width}}  seed {seed}  {metric} {run.values(metric)[-1]:.4f}"
+                f"{name:<{width}}  seed {seed}  {metric} {run.final(metric):.4f}"
                 f"  ({run.seconds:.0f} s)"
+                + stopped
                 + ("  diverged (loss not finite)" if run.diverged else "")
             )
-    return Comparison(metric, runs)
+    return Comparison(metric, runs, epochs)
 
 
 def _check_data(
-    train_data: tuple[np.ndarray, np.ndarray], valid_data: tuple[np.ndarray, np.ndarray]
+    train_data: tuple[np.ndarray, np.ndarray],
+    other_data: tuple[np.ndarray, np.ndarray],
+    other: str = "validation",
 ) -> None:
-    for split, (X, y) in (("training", train_data), ("validation", valid_data)):
+    for split, (X, y) in (("training", train_data), (other, other_data)):
         if len(X) != len(y):
             raise ValueError(f"{len(X)} {split} inputs but {len(y)} labels; they must match.")
-    if np.shape(train_data[0])[1:] != np.shape(valid_data[0])[1:]:
+    if np.shape(train_data[0])[1:] != np.shape(other_data[0])[1:]:
         raise ValueError(
-            f"Training inputs of shape {np.shape(train_data[0])} and validation inputs of shape "
-            f"{np.shape(valid_data[0])} do not match; give both sets the same features."
+            f"Training inputs of shape {np.shape(train_data[0])} and {other} inputs of shape "
+            f"{np.shape(other_data[0])} do not match; give both sets the same features."
         )
 
 

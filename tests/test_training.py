@@ -366,7 +366,7 @@ def test_compare_trains_every_contestant_once_per_seed(comparison):
         "contestant",
         "seed",
         "final val_accuracy",
-        "best val_accuracy",
+        "epochs",
         "seconds",
     ]
 
@@ -387,7 +387,7 @@ def test_compare_is_reproducible_and_seeds_differ():
 
 def test_compare_summary_is_mean_and_sd_best_first(comparison):
     summary = comparison.summary()
-    assert list(summary.columns) == ["mean", "sd", "seeds", "seconds per run"]
+    assert list(summary.columns) == ["mean", "sd", "seeds", "epochs", "seconds per run"]
     assert summary["mean"].is_monotonic_decreasing
     for name in comparison.runs:
         scores = comparison.scores(name)
@@ -579,3 +579,72 @@ def test_compare_rejects_mismatched_inputs_and_labels():
 def test_compare_rejects_validation_data_with_other_features():
     with pytest.raises(ValueError, match="do not match; give both sets the same features"):
         compare_tiny(valid_data=tiny_data(16, n_inputs=19))
+
+
+def test_compare_rejects_test_data_with_other_features():
+    with pytest.raises(ValueError, match="test inputs of shape"):
+        compare_tiny(test_data=tiny_data(16, n_inputs=19))
+
+
+def test_a_test_metric_needs_test_data():
+    with pytest.raises(ValueError, match="test_\\* metrics need test_data"):
+        compare_tiny(metric="test_accuracy")
+
+
+def test_compare_scores_on_test_data_with_the_kept_models():
+    X_test, y_test = tiny_data(24, seed=5)
+    result = compare_tiny(test_data=(X_test, y_test), metric="test_accuracy")
+    preprocessed = {"relu": X_test, "sigmoid": X_test - 0.5}  # as tiny_contestants() prepares
+    for name, runs in result.runs.items():
+        for run, score in zip(runs, result.scores(name)):
+            assert run.model is not None
+            predicted = run.model.predict(preprocessed[name], verbose=0).argmax(axis=1)
+            assert score == pytest.approx(np.mean(predicted == y_test))
+
+
+def test_a_run_without_test_data_says_how_to_get_a_test_score(comparison):
+    run = comparison.runs["relu"][0]
+    with pytest.raises(KeyError, match="pass test_data to compare"):
+        run.final("test_accuracy")
+
+
+def test_a_contestant_callback_that_stops_early_shows_in_the_report(capsys):
+    stop_early = training.Contestant(
+        build=lambda: training.build_mlp((8,), n_inputs=20),
+        callbacks=lambda: [
+            keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+        ],
+    )
+    result = compare_tiny(
+        contestants={"stops": stop_early, "plain": tiny_contestants()["relu"]}, epochs=4
+    )
+    assert [run.epochs for run in result.runs["stops"]] == [2]  # the first epoch sets the best
+    assert [run.epochs for run in result.runs["plain"]] == [4]
+    assert result.stopped_early()
+    assert result.report()["epochs (mean)"].to_dict() == {"stops": 2.0, "plain": 4.0}
+    assert "stopped after 2 epochs" in capsys.readouterr().out
+
+
+def test_the_report_has_no_epochs_column_when_every_run_used_the_budget(comparison):
+    assert not comparison.stopped_early()
+    assert "epochs (mean)" not in comparison.report().columns
+
+
+def test_a_contestant_can_train_with_its_own_loss():
+    X, y = tiny_data(32)
+    one_hot = (np.eye(10)[y], np.eye(10)[tiny_data(16, seed=1)[1]])
+    smoothing = training.Contestant(
+        build=lambda: training.build_mlp((8,), n_inputs=20),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+    )
+    plain = training.Contestant(
+        build=lambda: training.build_mlp((8,), n_inputs=20), loss="categorical_crossentropy"
+    )
+    result = compare_tiny(
+        contestants={"smoothing": smoothing, "plain": plain},
+        train_data=(X, one_hot[0]),
+        valid_data=(tiny_data(16, seed=1)[0], one_hot[1]),
+    )
+    smoothed, hard = (result.runs[name][0].values("loss")[0] for name in ("smoothing", "plain"))
+    assert smoothed != pytest.approx(hard)
+    assert result.runs["smoothing"][0].model.loss.label_smoothing == 0.1
