@@ -1,11 +1,38 @@
 """Fixtures shared by the tests; the maintainer tools in tools/ are importable from every test."""
 
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))  # book_site, the pages of the book
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The book built as `make book` builds it (warnings are errors), once per test session."""
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(out),
+            "--warningiserror",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        result.returncode == 0
+    ), f"the book does not build cleanly:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return out / "_build" / "html"
 
 
 @pytest.fixture

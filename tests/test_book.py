@@ -3,43 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
 import colab
-
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-PAGES = [TOC["root"]] + [entry["file"] for part in TOC["parts"] for entry in part["chapters"]]
-CHAPTERS = [page for page in PAGES if page.startswith("chapters/")]
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [
-            str(jupyter_book),
-            "build",
-            str(ROOT),
-            "--path-output",
-            str(out),
-            "--warningiserror",
-            "--keep-going",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert (
-        result.returncode == 0
-    ), f"the book does not build cleanly:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return out / "_build" / "html"
+from book_site import CHAPTERS, PAGES, ROOT
 
 
 def html(site: Path, page: str) -> str:

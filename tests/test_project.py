@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import nbformat
+import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,3 +91,66 @@ def test_gpu_workflow_runs_only_when_a_maintainer_asks_or_on_schedule():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu.yml").read_text())
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
     assert set(triggers) <= {"workflow_dispatch", "schedule"}
+
+
+def declared_requirements() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return [Requirement(line) for line in project["dependencies"]]
+
+
+def pinned_versions(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+COLAB_RUNTIMES = sorted((ROOT.parent / "shared" / "colab").glob("colab-*.txt"))
+
+
+@pytest.mark.skipif(not COLAB_RUNTIMES, reason="../shared/colab/ is not beside the clone")
+@pytest.mark.parametrize("runtime", COLAB_RUNTIMES, ids=lambda path: path.stem)
+def test_installing_helpers_on_colab_changes_none_of_colabs_packages(runtime):
+    colab = pinned_versions(runtime)
+    for requirement in declared_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in colab, f"{name} is not in {runtime.name}: Colab would have to install it"
+        assert requirement.specifier.contains(colab[name]), (
+            f"{runtime.name} has {name} {colab[name]}, outside the declared {requirement}: "
+            "installing helpers on Colab would replace it and ask the reader to restart"
+        )
+
+
+def test_the_pinned_environment_is_inside_the_declared_ranges():
+    pins = pinned_versions(ROOT / "requirements.txt")
+    for requirement in declared_requirements():
+        assert requirement.specifier.contains(pins[canonicalize_name(requirement.name)])
+
+
+# import name -> distribution, where they differ
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "IPython": "ipython"}
+
+
+def test_every_package_the_chapters_and_helpers_import_is_declared():
+    sources = [path.read_text(encoding="utf-8") for path in (ROOT / "helpers").glob("*.py")]
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        sources.extend(c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code")
+    imported = {
+        match
+        for source in sources
+        for match in re.findall(r"^\s*(?:from|import) ([A-Za-z_]\w*)", source, re.MULTILINE)
+    }
+    third_party = {
+        name
+        for name in imported - set(sys.stdlib_module_names) - {"helpers", "__future__", "myst_nb"}
+        if importlib.util.find_spec(name) is not None
+    }
+    declared = {canonicalize_name(r.name) for r in declared_requirements()}
+    missing = {
+        name
+        for name in third_party
+        if canonicalize_name(DISTRIBUTIONS.get(name, name)) not in declared
+    }
+    assert not missing, f"imported but not declared in pyproject.toml: {sorted(missing)}"
