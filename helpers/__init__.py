@@ -2,7 +2,7 @@
 
 ``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, then loads
 the rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``,
-``results``, ``widgets``, ``paths``.
+``results``, ``widgets``, ``paths``, ``schedules``.
 """
 
 from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -12,7 +12,16 @@ with env.quiet_native_stderr():
 
     env.enable_memory_growth()  # before any GPU is used; also where TensorFlow probes CUDA
 
-from helpers import data, diagnostics, paths, plots, results, training, widgets  # noqa: E402
+from helpers import (  # noqa: E402
+    data,
+    diagnostics,
+    paths,
+    plots,
+    results,
+    schedules,
+    training,
+    widgets,
+)
 
 __all__ = [
     "data",
@@ -21,6 +30,7 @@ __all__ = [
     "paths",
     "plots",
     "results",
+    "schedules",
     "training",
     "widgets",
     "setup",
