@@ -81,9 +81,12 @@ def test_execute_runs_a_notebook_in_the_requested_mode_and_stores_outputs(tmp_pa
         ),
     )
     seconds = execute.execute(notebook, quick=True, write=True, timeout=60)
-    output = nbformat.read(notebook, as_version=4).cells[0].outputs[0]
+    stored = nbformat.read(notebook, as_version=4)
+    output = stored.cells[0].outputs[0]
     assert output.text.split() == ["1", "1", str(tmp_path)]  # quick, unattended, in its own folder
     assert seconds > 0
+    run = stored.metadata["book_run"]  # the time beside the outputs, for tools/benchmark.py
+    assert run["mode"] == "quick" and run["seconds"] == round(seconds, 1) and run["cpus"] >= 1
     assert "BOOK_QUICK" not in os.environ  # the kernel's settings do not leak into the caller
 
 

@@ -20,7 +20,10 @@ from nbclient import NotebookClient
 
 
 def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
-    """Run every cell of ``notebook``; store the outputs when ``write``; return the seconds it took."""
+    """Run every cell of ``notebook``; store the outputs (and the run's time) when ``write``.
+
+    Returns the seconds the run took.
+    """
     kernel_env = {**os.environ, "BOOK_QUICK": "1" if quick else "0", "BOOK_BATCH": "1"}
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
@@ -33,10 +36,19 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
         # load require.js and the widget manager from a CDN for nothing.
         store_widget_state=False,
     )
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     client.execute(env=kernel_env)
     seconds = time.perf_counter() - start
     if write:
+        # the run's time beside its outputs, for tools/benchmark.py ("How fast is this book?")
+        nb.metadata["book_run"] = {
+            "mode": "quick" if quick else "full",
+            "seconds": round(seconds, 1),
+            "load_before": round(load, 2),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d"),
+        }
         nbformat.write(nb, notebook)
     return seconds
 
