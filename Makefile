@@ -8,12 +8,13 @@ STAMP   = $(VENV)/.installed
 BOOK_QUICK ?= 1
 export BOOK_BATCH = 1
 
-.PHONY: help install book test test-compat execute execute-quick format freeze clean
+.PHONY: help install book test test-compat benchmark execute execute-quick format freeze clean
 
 help:
 	@echo "make book           build the static site into _build/html"
 	@echo "make test           run every test (helpers, workflows, notebooks with nbval, book build)"
 	@echo "make test-compat    chapters (quick) and helpers' tests on Colab's runtimes and the oldest declared versions"
+	@echo "make benchmark      measure throughput and chapter times; writes book/benchmark.md"
 	@echo "make execute        re-run every chapter in full mode and store its outputs (slow)"
 	@echo "make execute-quick  the same in quick mode, outputs not stored (a smoke test)"
 	@echo "make format         format the code: chapters to 79 columns (the book's width), the rest to 100"
@@ -36,6 +37,9 @@ test: $(STAMP)
 
 test-compat: $(STAMP)
 	$(BIN)/python tools/compat.py
+
+benchmark: $(STAMP)
+	$(BIN)/python tools/benchmark.py --make-test
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute.py --mode full chapters/*.ipynb

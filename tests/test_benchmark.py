@@ -1,0 +1,63 @@
+"""Tests of tools/benchmark.py: the page is generated from the measurements and stays in step."""
+
+import json
+
+import pytest
+
+import benchmark
+
+
+def measured(**changes) -> dict:
+    results = {
+        "machine": {
+            "cpu": "Some CPU",
+            "cores": 2,
+            "memory": "24 GiB",
+            "gpus": [],
+            "python": "3.11.7",
+            "tensorflow": "2.21.0",
+            "date": "2026-11-26",
+        },
+        "load_before": 0.5,
+        "matmul_limit_gflops": 100.0,
+        "flops_per_example": benchmark.flops_per_example(),
+        "throughput": {
+            "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0},
+            "book": {"examples_per_s": 40_000.0, "gflops": 64.0},
+        },
+        "quick_seconds": {"01_tensors": 8.0, "02_fundamentals": 14.0},
+        "full_runs": {
+            "01_tensors": {"mode": "full", "seconds": 9.0, "load_before": 0.3, "date": "x"},
+            "02_fundamentals": None,
+        },
+        "make_test_seconds": 600.0,
+    }
+    results.update(changes)
+    return results
+
+
+def test_flops_per_example_counts_forward_and_backward_products():
+    assert benchmark.flops_per_example() == 6 * (784 * 300 + 300 * 100 + 100 * 10)
+
+
+def test_the_page_reports_what_was_measured():
+    text = benchmark.page(measured())
+    assert "Some CPU, 2 cores" in text
+    assert "| book | 40,000 | 64.0 | 64% |" in text
+    assert "**4.0×**" in text  # book vs defaults
+    assert "| 01_tensors | 8 | 0.1 | 0.3 | x |" in text
+    assert "| 02_fundamentals | 14 | not recorded | – | – |" in text
+    assert "**10.0 minutes**" in text  # make test
+
+
+def test_the_page_says_nothing_of_make_test_when_it_was_not_timed():
+    assert "`make test` (unit tests" not in benchmark.page(measured(make_test_seconds=None))
+
+
+@pytest.mark.skipif(not benchmark.RESULTS.is_file(), reason="no benchmark measured yet")
+def test_the_published_page_is_generated_from_the_published_measurements():
+    results = json.loads(benchmark.RESULTS.read_text())
+    assert benchmark.PAGE.read_text(encoding="utf-8") == benchmark.page(
+        results
+    ), "book/benchmark.md is out of date: run python tools/benchmark.py --page-only"
+    assert set(results["quick_seconds"]) == {path.stem for path in benchmark.chapters()}
