@@ -1,6 +1,8 @@
 """Tests of helpers.data: IDX parsing, checksums, where files are looked for, splits."""
 
 import gzip
+import os
+import re
 import hashlib
 import shutil
 import struct
@@ -428,3 +430,41 @@ def test_load_splits_follows_book_quick_unless_told(monkeypatch, mnist):
 
 def test_quick_sizes_are_those_of_the_book():
     assert data.QUICK_SIZES == {"train": 4000, "valid": 1000, "test": 1000}
+
+
+def test_make_test_stops_once_with_one_message_when_the_data_is_missing_offline(tmp_path):
+    """No datasets and no connection: nbval stops before the first cell, saying what to do."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    unreachable = "http://127.0.0.1:9"  # every download fails at once, online or not
+    environment = {
+        **os.environ,
+        "BOOK_DATA_DIR": str(tmp_path / "empty"),
+        "KERAS_HOME": str(tmp_path / "keras-home"),
+        "http_proxy": unreachable,
+        "https_proxy": unreachable,
+        "HTTPS_PROXY": unreachable,
+        "HTTP_PROXY": unreachable,
+        "BOOK_QUICK": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "chapters/01_tensors.ipynb",
+            "chapters/03_first_networks.ipynb",
+        ],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 4, output[-3000:]  # pytest's usage error: stopped, not 61 failures
+    assert output.count("neither find nor download") == 1
+    assert "BOOK_DATA_DIR" in output and "fashion-mnist" in output
+    assert not re.search(r"\d+ (passed|failed)", output)  # no cell ran
