@@ -3,10 +3,12 @@
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -205,3 +207,47 @@ def test_results_page_quotes_the_published_figures_as_recorded():
             published.setup,
             published.figure,
         ]
+
+
+GLUE_REFERENCE = re.compile(r"\{glue:text\}`\.\./(chapters/[\w.]+\.ipynb)::(\w+)(?::[^`]*)?`")
+FIGURE = re.compile(r"(?:valid|test|train|about) (\d\.\d+)")
+HALF_A_POINT = 0.005
+
+
+def stored_glue(notebook: Path) -> dict[str, str]:
+    """Return the values a notebook's stored outputs glue (myst-nb's records), by name."""
+    values = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                data = output["data"]
+                values[name] = data.get(
+                    "application/papermill.record/text/plain", data.get("text/plain")
+                )
+    return values
+
+
+def test_every_published_result_has_a_rerun_on_the_results_page():
+    rows = numbered_rows(BOOK_RESULTS)
+    assert sorted(rows) == list(results.PUBLISHED), "the results page misses published rows"
+    for number, cells in rows.items():
+        assert GLUE_REFERENCE.search(cells[3]), f"result {number}: no re-run glued from a chapter"
+
+
+def test_reruns_more_than_half_a_point_away_are_explained_on_the_page():
+    """A re-run's accuracy within half a point of the published one, or a paragraph saying why."""
+    page = BOOK_RESULTS.read_text(encoding="utf-8")
+    root = BOOK_RESULTS.parents[1]
+    for number, cells in numbered_rows(BOOK_RESULTS).items():
+        published = [float(value) for value in FIGURE.findall(cells[2])]
+        references = GLUE_REFERENCE.findall(cells[3])
+        for figure, (notebook, name) in zip(published, references):
+            glued = stored_glue(root / notebook)
+            assert name in glued, f"result {number}: {notebook} glues no {name!r}"
+            rerun = float(glued[name].strip("'\""))
+            if abs(rerun - figure) > HALF_A_POINT:
+                assert f"**Result {number}.**" in page, (
+                    f"result {number}: re-run {rerun:.4f} is more than half a point from the "
+                    f"published {figure}; explain why in a paragraph starting **Result {number}.**"
+                )
