@@ -165,6 +165,8 @@ def plot_comparison(
         zorder=4,
     )
     ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel=f"{metric.replace('_', ' ')} after the last epoch", title=title)
+    # test_* metrics are measured once after training (for early stopping: of the restored weights)
+    when = "after training" if metric.startswith("test_") else "after the last epoch"
+    ax.set(xlabel=f"{metric.replace('_', ' ')} {when}", title=title)
     ax.legend(loc="best", fontsize=10)
     return ax

@@ -8,6 +8,7 @@ mpl.use("Agg")  # no display needed, whatever the developer's default backend
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
@@ -159,9 +160,22 @@ def test_plot_learning_curves_needs_at_least_one_history():
 
 
 def test_plot_comparison_says_what_it_needs():
-    import pandas as pd
-
     with pytest.raises(
         KeyError, match="what Comparison.table\\(\\) and Comparison.summary\\(\\) return"
     ):
         plots.plot_comparison(pd.DataFrame({"contestant": ["a"]}), pd.DataFrame(), "val_accuracy")
+
+
+@pytest.mark.parametrize(
+    "metric, label",
+    [
+        ("val_accuracy", "val accuracy after the last epoch"),
+        ("test_accuracy", "test accuracy after training"),  # early stopping restores its best
+    ],
+)
+def test_plot_comparison_says_when_the_score_was_measured(metric, label):
+    runs = pd.DataFrame({"contestant": ["a", "a"], f"final {metric}": [0.5, 0.6]})
+    summary = pd.DataFrame({"mean": [0.55], "sd": [0.07]}, index=["a"])
+    ax = plots.plot_comparison(runs, summary, metric)
+    assert ax.get_xlabel() == label
+    plt.close("all")
