@@ -136,7 +136,8 @@ class Run:
     """One training run: its name, the per-epoch history, and how long it took.
 
     ``evaluation`` holds metrics measured once after training (``test_accuracy``, ``test_loss``),
-    and ``model`` the trained model when the run kept it (:func:`compare` does).
+    ``model`` the trained model when the run kept it (:func:`compare` does), and ``epoch_seconds``
+    how long each epoch took, its validation included.
     """
 
     name: str
@@ -145,6 +146,7 @@ class Run:
     setup: dict = field(default_factory=dict)
     evaluation: dict[str, float] = field(default_factory=dict)
     model: keras.Model | None = field(default=None, repr=False)
+    epoch_seconds: list[float] = field(default_factory=list, repr=False)
 
     def values(self, metric: str = "val_accuracy") -> list[float]:
         """Return the per-epoch values of ``metric``."""
@@ -168,6 +170,19 @@ class Run:
     def epochs(self) -> int:
         """The number of epochs trained (fewer than asked when a callback stopped the run early)."""
         return len(self.history.get("loss", []))
+
+    def seconds_per_epoch(self) -> float:
+        """Return the median time of an epoch after the first, validation included.
+
+        The first epoch also traces the model's graph, a one-off cost that would make a short run
+        look slow per epoch; the median resists the odd epoch slowed by another job.
+        """
+        if not self.epoch_seconds:
+            raise ValueError(
+                f"Run {self.name!r} has no epoch times; train it with train() or compare()."
+            )
+        steady = self.epoch_seconds[1:] or self.epoch_seconds
+        return float(np.median(steady))
 
     def best(self, metric: str = "val_accuracy") -> tuple[int, float]:
         """Return ``(epoch, value)`` of the best (highest) value of ``metric``, epochs counted from 0."""
@@ -226,10 +241,10 @@ def train(
             f"Model {model.name!r} is not compiled; call model.compile(...) before train()."
         )
     _check_data(train_data, valid_data)
-    history, seconds = _timed_fit(
+    history, seconds, epoch_seconds = _timed_fit(
         model, train_data, valid_data, epochs, batch_size, [EpochLog(every=log_every)]
     )
-    return Run(name, history, seconds, dict(setup))
+    return Run(name, history, seconds, dict(setup), epoch_seconds=epoch_seconds)
 
 
 def _timed_fit(
@@ -239,8 +254,10 @@ def _timed_fit(
     epochs: int,
     batch_size: int,
     callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> tuple[dict[str, list[float]], float]:
-    """Fit quietly; return the per-epoch history as plain floats and the seconds it took."""
+) -> tuple[dict[str, list[float]], float, list[float]]:
+    """Fit quietly; return the per-epoch history as plain floats, the seconds it took in all, and
+    the seconds of each epoch."""
+    timer = _EpochTimer()
     start = time.perf_counter()
     history = model.fit(
         *train_data,
@@ -248,10 +265,24 @@ def _timed_fit(
         batch_size=batch_size,
         validation_data=valid_data,
         verbose=0,
-        callbacks=list(callbacks),
+        callbacks=[timer, *callbacks],
     )
     seconds = time.perf_counter() - start
-    return {key: [float(v) for v in values] for key, values in history.history.items()}, seconds
+    values = {key: [float(v) for v in values] for key, values in history.history.items()}
+    return values, seconds, timer.seconds
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    """Record how long each epoch takes, its validation included."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 # --- the comparison protocol -----------------------------------------------------------------
@@ -486,7 +517,7 @@ def compare(
                 steps_per_execution,
             )
             callbacks = contestant.callbacks() if contestant.callbacks else ()
-            history, seconds = _timed_fit(
+            history, seconds, epoch_seconds = _timed_fit(
                 model,
                 (X_train, train_data[1]),
                 (X_valid, valid_data[1]),
@@ -500,7 +531,7 @@ def compare(
                     prepare(test_data[0]), test_data[1], verbose=0, return_dict=True
                 )
                 evaluation = {f"test_{key}": float(value) for key, value in scores.items()}
-            run = Run(name, history, seconds, {"seed": seed}, evaluation, model)
+            run = Run(name, history, seconds, {"seed": seed}, evaluation, model, epoch_seconds)
             runs[name].append(run)
             stopped = f"  stopped after {run.epochs} epochs" if run.epochs < epochs else ""
             print(

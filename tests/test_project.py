@@ -107,10 +107,34 @@ def pinned_versions(path: Path) -> dict[str, str]:
     return pins
 
 
-COLAB_RUNTIMES = sorted((ROOT.parent / "shared" / "colab").glob("colab-*.txt"))
+COLAB_RUNTIMES = sorted((ROOT / "tools" / "colab_runtimes").glob("colab-*.txt"))
+SHARED_COLAB = ROOT.parent / "shared" / "colab"
 
 
-@pytest.mark.skipif(not COLAB_RUNTIMES, reason="../shared/colab/ is not beside the clone")
+def test_there_are_colab_runtimes_to_test_against():
+    assert len(COLAB_RUNTIMES) >= 2
+
+
+@pytest.mark.skipif(not SHARED_COLAB.is_dir(), reason="../shared/colab/ is not beside the clone")
+def test_the_colab_runtimes_are_copies_of_the_shared_ones():
+    shared = {path.name: path.read_text() for path in SHARED_COLAB.glob("colab-*.txt")}
+    ours = {path.name: path.read_text() for path in COLAB_RUNTIMES}
+    assert ours == shared, "copy ../shared/colab/colab-*.txt into tools/colab_runtimes/"
+
+
+def test_the_compat_workflow_runs_every_environment_of_make_test_compat():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import compat
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "compat.yml").read_text())
+    matrix = workflow["jobs"]["compat"]["strategy"]["matrix"]["include"]
+    assert {entry["environment"]: entry["python"] for entry in matrix} == {
+        env.name: env.python for env in compat.environments().values()
+    }
+
+
 @pytest.mark.parametrize("runtime", COLAB_RUNTIMES, ids=lambda path: path.stem)
 def test_installing_helpers_on_colab_changes_none_of_colabs_packages(runtime):
     colab = pinned_versions(runtime)

@@ -304,6 +304,8 @@ def test_train_returns_a_run_with_history_time_and_setup(monkeypatch, capsys):
         for values in run.history.values()
     )
     assert run.seconds > 0
+    assert len(run.epoch_seconds) == 2 and 0 < sum(run.epoch_seconds) <= run.seconds
+    assert run.seconds_per_epoch() == run.epoch_seconds[1]  # the first epoch traces the graph
     assert run.at(1) == run.history["val_accuracy"][1]
     assert run.row()["best epoch"] == run.best()[0]
     h = run.history
@@ -648,3 +650,16 @@ def test_a_contestant_can_train_with_its_own_loss():
     smoothed, hard = (result.runs[name][0].values("loss")[0] for name in ("smoothing", "plain"))
     assert smoothed != pytest.approx(hard)
     assert result.runs["smoothing"][0].model.loss.label_smoothing == 0.1
+
+
+def test_seconds_per_epoch_leaves_out_the_tracing_epoch_and_resists_an_odd_one():
+    run = training.Run("r", {"loss": [1.0] * 5}, 9.0, epoch_seconds=[5.0, 1.0, 1.2, 1.1, 4.0])
+    assert run.seconds_per_epoch() == pytest.approx(1.15)
+    assert training.Run("one", {}, 2.0, epoch_seconds=[2.0]).seconds_per_epoch() == 2.0
+    with pytest.raises(ValueError, match="no epoch times"):
+        training.Run("bare", {}, 1.0).seconds_per_epoch()
+
+
+def test_compare_records_each_epochs_time():
+    run = compare_tiny(epochs=2).runs["relu"][0]
+    assert len(run.epoch_seconds) == 2 and all(t > 0 for t in run.epoch_seconds)

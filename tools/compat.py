@@ -9,8 +9,9 @@ Environments:
   deterministic cells strictly, as `make test` does.
 - ``oldest``: the lowest version of every dependency ``pyproject.toml`` declares, on the oldest
   Python it declares.
-- ``colab-*``: Google Colab's runtimes, from ``../shared/colab/colab-<date>-py<X.Y>.txt`` installed
-  as pip constraints on that Python.
+- ``colab-*``: Google Colab's runtimes, from ``tools/colab_runtimes/colab-<date>-py<X.Y>.txt``
+  (copies of ``../shared/colab/``, kept in the repository so that CI has them) installed as pip
+  constraints on that Python.
 
 Outside the pinned environment numbers may differ in their last digits, so there the bar is that
 every cell runs and every assertion cell passes (nbval's lax mode). Each environment gets a venv
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COLAB = ROOT.parent / "shared" / "colab"
+COLAB = ROOT / "tools" / "colab_runtimes"
 VENVS, LOGS = ROOT / ".venv-compat", ROOT / "_build" / "compat"
 UNIT_TESTS = sorted(
     str(path.relative_to(ROOT))
