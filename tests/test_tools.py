@@ -87,6 +87,9 @@ def test_execute_runs_a_notebook_in_the_requested_mode_and_stores_outputs(tmp_pa
     assert seconds > 0
     run = stored.metadata["book_run"]  # the time beside the outputs, for tools/benchmark.py
     assert run["mode"] == "quick" and run["seconds"] == round(seconds, 1) and run["cpus"] >= 1
+    [[index, cell_seconds]] = run["slowest_cells"]  # where the time went, per cell
+    assert index == 0 and 0 <= cell_seconds <= seconds
+    assert "execution" not in stored.cells[0].metadata  # no per-cell timestamps in the file
     assert "BOOK_QUICK" not in os.environ  # the kernel's settings do not leak into the caller
 
 

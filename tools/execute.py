@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -31,7 +32,7 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(notebook.parent)}},
-        record_timing=False,
+        record_timing=True,  # per-cell times, summarized below and then dropped
         # The page shows explorers as static figures; a saved widget state would make the book
         # load require.js and the widget manager from a CDN for nothing.
         store_widget_state=False,
@@ -40,6 +41,16 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
     start = time.perf_counter()
     client.execute(env=kernel_env)
     seconds = time.perf_counter() - start
+    cell_seconds = {}
+    for index, cell in enumerate(nb.cells):
+        timing = cell.metadata.pop("execution", None)  # kept out of the stored notebook
+        if timing and "iopub.status.busy" in timing and "shell.execute_reply" in timing:
+            begin, end = (
+                datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                for key in ("iopub.status.busy", "shell.execute_reply")
+            )
+            cell_seconds[index] = (end - begin).total_seconds()
+    slowest = sorted(cell_seconds.items(), key=lambda item: -item[1])[:5]
     if write:
         # the run's time beside its outputs, for tools/benchmark.py ("How fast is this book?")
         nb.metadata["book_run"] = {
@@ -48,6 +59,8 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
             "load_before": round(load, 2),
             "cpus": os.cpu_count(),
             "date": time.strftime("%Y-%m-%d"),
+            # where the time goes: [cell index, seconds] of the five slowest cells
+            "slowest_cells": [[index, round(secs, 1)] for index, secs in slowest],
         }
         nbformat.write(nb, notebook)
     return seconds
