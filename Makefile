@@ -32,8 +32,11 @@ install: $(STAMP)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
+# Two workers (pytest-xdist), each notebook whole on one of them: the machine's two cores both busy.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	BOOK_QUICK=$(BOOK_QUICK) $(BIN)/python -m pytest
+	BOOK_QUICK=$(BOOK_QUICK) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-compat: $(STAMP)
 	$(BIN)/python tools/compat.py

@@ -1,5 +1,7 @@
 """Fixtures shared by the tests; the maintainer tools in tools/ are importable from every test."""
 
+import fcntl
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +15,24 @@ sys.path.insert(0, str(ROOT / "tests"))  # book_site, the pages of the book
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    """The book built as `make book` builds it (warnings are errors), once per test session."""
-    out = tmp_path_factory.mktemp("book")
+    """The book built as `make book` builds it (warnings are errors), once per test session.
+
+    When pytest-xdist runs the tests in several workers (`make test`), the first worker that needs
+    the site builds it into the run's shared temporary folder and the others wait for it and
+    reuse it.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return _build_book(tmp_path_factory.mktemp("book"))
+    shared = tmp_path_factory.getbasetemp().parent  # one folder per run, shared by its workers
+    html = shared / "book" / "_build" / "html"
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not html.is_dir():
+            _build_book(shared / "book")
+    return html
+
+
+def _build_book(out: Path) -> Path:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [
