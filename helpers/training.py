@@ -247,6 +247,11 @@ def train(
     return Run(name, history, seconds, dict(setup), epoch_seconds=epoch_seconds)
 
 
+#: Validation and test data are evaluated in batches of at least this many examples: the same
+#: accuracy, in fewer and larger matrix products (about a tenth faster for a small MLP on a CPU).
+EVAL_BATCH_SIZE = 1000
+
+
 def _timed_fit(
     model: keras.Model,
     train_data: tuple[np.ndarray, np.ndarray],
@@ -264,6 +269,7 @@ def _timed_fit(
         epochs=epochs,
         batch_size=batch_size,
         validation_data=valid_data,
+        validation_batch_size=max(batch_size, EVAL_BATCH_SIZE),
         verbose=0,
         callbacks=[timer, *callbacks],
     )
@@ -528,7 +534,11 @@ def compare(
             evaluation = {}
             if test_data is not None:
                 scores = model.evaluate(
-                    prepare(test_data[0]), test_data[1], verbose=0, return_dict=True
+                    prepare(test_data[0]),
+                    test_data[1],
+                    batch_size=max(batch_size, EVAL_BATCH_SIZE),
+                    verbose=0,
+                    return_dict=True,
                 )
                 evaluation = {f"test_{key}": float(value) for key, value in scores.items()}
             run = Run(name, history, seconds, {"seed": seed}, evaluation, model, epoch_seconds)

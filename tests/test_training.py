@@ -663,3 +663,21 @@ def test_seconds_per_epoch_leaves_out_the_tracing_epoch_and_resists_an_odd_one()
 def test_compare_records_each_epochs_time():
     run = compare_tiny(epochs=2).runs["relu"][0]
     assert len(run.epoch_seconds) == 2 and all(t > 0 for t in run.epoch_seconds)
+
+
+def test_validation_and_test_data_are_evaluated_in_large_batches(monkeypatch):
+    seen = {}
+    fit, evaluate = keras.Model.fit, keras.Model.evaluate
+
+    def recording_fit(self, *args, **kwargs):
+        seen["validation_batch_size"] = kwargs.get("validation_batch_size")
+        return fit(self, *args, **kwargs)
+
+    def recording_evaluate(self, *args, **kwargs):
+        seen["evaluate_batch_size"] = kwargs.get("batch_size")
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    monkeypatch.setattr(keras.Model, "evaluate", recording_evaluate)
+    compare_tiny(test_data=tiny_data(16, seed=2), metric="test_accuracy")
+    assert seen == {"validation_batch_size": 1000, "evaluate_batch_size": 1000}
