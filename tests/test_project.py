@@ -123,11 +123,8 @@ def test_the_colab_runtimes_are_copies_of_the_shared_ones():
 
 
 def test_the_compat_workflow_runs_every_environment_of_make_test_compat():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import compat
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    import compat  # tools/ is importable from every test (tests/conftest.py)
+
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "compat.yml").read_text())
     matrix = workflow["jobs"]["compat"]["strategy"]["matrix"]["include"]
     assert {entry["environment"]: entry["python"] for entry in matrix} == {
