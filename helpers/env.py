@@ -68,6 +68,19 @@ def gpu_devices() -> list[str]:
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
+def device() -> str:
+    """Return what trains the models here: the GPUs by name, or the CPU and its number of cores."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return f"CPU, {os.cpu_count()} cores"
+    names = [
+        tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus
+    ]
+    return "GPU: " + ", ".join(names)
+
+
 def enable_memory_growth() -> list[str]:
     """Let TensorFlow take GPU memory as it needs it, not all at once; return the GPUs' names.
 

@@ -213,41 +213,126 @@ class WholeTextTable(pd.DataFrame):
             return super()._repr_html_()
 
 
-def beside_published(reruns: dict[int, tuple[str, float | str, str]]) -> WholeTextTable:
-    """Return a table of published figures beside this book's re-runs.
+@dataclass(frozen=True)
+class Rerun:
+    """This book's re-run of one published result.
 
     Args:
-        reruns: result number -> (what was measured, e.g. ``"valid, epoch 35"``; the value; how
-            the re-run's set-up deviates from the source's, ``"none"`` when it does not).
+        measured: what the value is, e.g. ``"valid, epoch 35"``.
+        value: the accuracy; a tuple of accuracies for a result with variants; or text for a
+            result that is not an accuracy (an output, a range).
+        deviation: how the re-run's set-up deviates from the source's, ``"none"`` when it does not.
+        training: how long it trained, e.g. ``"40 epochs"``; ``"none"`` for a computation.
+        seeds: the seeds of the runs behind the value.
+        seconds: how long the training took (a tuple for variants), None when nothing was
+            trained.
+    """
+
+    measured: str
+    value: float | tuple[float, ...] | str
+    deviation: str
+    training: str = "none"
+    seeds: tuple[int, ...] = ()
+    seconds: float | tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        if not self.deviation.strip():
+            raise ValueError(
+                f"Re-run {self.measured!r} names no deviation from the source's set-up; "
+                "write 'none' when the set-up is the same."
+            )
+
+    @classmethod
+    def of_run(cls, run, measured: str, value: float, deviation: str) -> Rerun:
+        """Describe a re-run made by one :class:`helpers.training.Run` (epochs, seed, time)."""
+        return cls(measured, value, deviation, f"{run.epochs} epochs", (run.seed,), run.seconds)
+
+    def values(self) -> tuple[float, ...]:
+        """Return the accuracies (none for a textual result), as plain floats."""
+        return () if isinstance(self.value, str) else _floats(self.value)
+
+    def times(self) -> tuple[float, ...]:
+        """Return the training times in seconds (none when nothing was trained)."""
+        return () if self.seconds is None else _floats(self.seconds)
+
+    def shown(self) -> str:
+        """Return the value as the book shows it: ``measured`` followed by the figures."""
+        if isinstance(self.value, str):
+            return f"{self.measured} {self.value}"
+        return f"{self.measured} " + " / ".join(f"{value:.4f}" for value in self.values())
+
+
+def _floats(numbers: float | tuple[float, ...]) -> tuple[float, ...]:
+    """Return one number or a tuple of them as a tuple of plain floats (not NumPy's)."""
+    return tuple(float(n) for n in numbers) if isinstance(numbers, tuple) else (float(numbers),)
+
+
+def difference(number: int, values: tuple[float, ...]) -> float | None:
+    """Return a re-run's accuracy minus published result ``number``'s (the first of variants).
+
+    None when the result is not an accuracy.
+    """
+    source = published(number)
+    if source.value is None or not values:
+        return None
+    # rounded, so that a float32 a hair below the figure does not print -0.0000
+    return round(values[0] - source.value, 4) + 0.0
+
+
+def duration(times: tuple[float, ...] | list[float]) -> str:
+    """Return training times for reading: "40 s", "14.8 min", "12 s / 9 s"; "—" for none."""
+    shown = [f"{t:.0f} s" if t < 120 else f"{t / 60:.1f} min" for t in times]
+    return " / ".join(shown) or "—"
+
+
+def beside_published(reruns: dict[int, Rerun]) -> WholeTextTable:
+    """Return a table of published figures beside this book's re-runs, and glue each re-run.
+
+    Each re-run is glued as ``rerun_<number>`` (its figures, training, seeds, time and this
+    machine's device), which ``tools/results_page.py`` collects into the book's results page.
     """
     if not reruns:
         raise ValueError(
-            "beside_published needs at least one re-run: "
-            "{number: (what was measured, value, deviation from the source)}."
+            "beside_published needs at least one re-run: {number: Rerun(measured, value, "
+            "deviation, ...)}."
         )
+    from helpers import env  # here, so that loading this module alone does not import TensorFlow
+
+    device = env.device()
     rows = []
     for number, rerun in reruns.items():
         source = published(number)
-        if len(rerun) != 3 or not str(rerun[2]).strip():
-            raise ValueError(
-                f"Re-run #{number} is {rerun!r}; give (what was measured, value, deviation from "
-                "the source's set-up), with deviation 'none' when the set-up is the same."
+        if not isinstance(rerun, Rerun):
+            raise TypeError(
+                f"Re-run #{number} is {rerun!r}; describe it with helpers.results.Rerun(...) or "
+                "Rerun.of_run(run, ...)."
             )
-        measured, value, deviation = rerun
-        this_book = f"{measured} {value}" if isinstance(value, str) else f"{measured} {value:.4f}"
-        difference = ""
-        if not isinstance(value, str) and source.value is not None:
-            # rounded first, so that a float32 a hair below the figure does not print -0.0000
-            difference = f"{round(value - source.value, 4) + 0.0:+.4f}"
+        gap = difference(number, rerun.values())
         rows.append(
             {
                 "#": number,
                 "experiment": source.experiment,
                 "published": source.figure,
-                "this book": this_book,
-                "difference": difference,
-                "deviation from the source": deviation,
+                "this book": rerun.shown(),
+                "difference": "" if gap is None else f"{gap:+.4f}",
+                "training": rerun.training,
+                "seeds": ", ".join(map(str, rerun.seeds)) or "—",
+                "time": duration(rerun.times()),
+                "deviation from the source": rerun.deviation,
             }
+        )
+        glue(
+            f"rerun_{number}",
+            {
+                "measured": rerun.measured,
+                "values": list(rerun.values()),
+                "shown": rerun.shown(),
+                "deviation": rerun.deviation,
+                "training": rerun.training,
+                "seeds": list(rerun.seeds),
+                "seconds": [round(t, 1) for t in rerun.times()],
+                "device": device if rerun.times() else "—",
+            },
         )
     return WholeTextTable(rows).set_index("#")
 

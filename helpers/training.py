@@ -12,14 +12,24 @@ import pandas as pd
 
 from helpers import env, plots
 
+#: The seed the last :func:`reset` set; :func:`train` records it in the run it returns.
+_seed_in_use: int | None = None
+
 
 def reset(seed: int = 42) -> None:
     """Start an experiment afresh: clear Keras' state and seed Python, NumPy and TensorFlow.
 
     The TensorFlow 2 successor of the sources' ``reset_graph()``.
     """
+    global _seed_in_use
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
+    _seed_in_use = seed
+
+
+def seed_in_use() -> int | None:
+    """Return the seed the last :func:`reset` set (None before the first)."""
+    return _seed_in_use
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -136,8 +146,8 @@ class Run:
     """One training run: its name, the per-epoch history, and how long it took.
 
     ``evaluation`` holds metrics measured once after training (``test_accuracy``, ``test_loss``),
-    ``model`` the trained model when the run kept it (:func:`compare` does), and ``epoch_seconds``
-    how long each epoch took, its validation included.
+    ``model`` the trained model when the run kept it (:func:`compare` does), ``epoch_seconds``
+    how long each epoch took, its validation included, and ``seed`` the seed it started from.
     """
 
     name: str
@@ -147,6 +157,7 @@ class Run:
     evaluation: dict[str, float] = field(default_factory=dict)
     model: keras.Model | None = field(default=None, repr=False)
     epoch_seconds: list[float] = field(default_factory=list, repr=False)
+    seed: int | None = None
 
     def values(self, metric: str = "val_accuracy") -> list[float]:
         """Return the per-epoch values of ``metric``."""
@@ -244,7 +255,7 @@ def train(
     history, seconds, epoch_seconds = _timed_fit(
         model, train_data, valid_data, epochs, batch_size, [EpochLog(every=log_every)]
     )
-    return Run(name, history, seconds, dict(setup), epoch_seconds=epoch_seconds)
+    return Run(name, history, seconds, dict(setup), epoch_seconds=epoch_seconds, seed=seed_in_use())
 
 
 #: Validation and test data are evaluated in batches of at least this many examples: the same
@@ -541,7 +552,9 @@ def compare(
                     return_dict=True,
                 )
                 evaluation = {f"test_{key}": float(value) for key, value in scores.items()}
-            run = Run(name, history, seconds, {"seed": seed}, evaluation, model, epoch_seconds)
+            run = Run(
+                name, history, seconds, {"seed": seed}, evaluation, model, epoch_seconds, seed
+            )
             runs[name].append(run)
             stopped = f"  stopped after {run.epochs} epochs" if run.epochs < epochs else ""
             print(

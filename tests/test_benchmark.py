@@ -43,11 +43,23 @@ def test_flops_per_example_counts_forward_and_backward_products():
 def test_the_page_reports_what_was_measured():
     text = benchmark.page(measured())
     assert "Some CPU, 2 cores" in text
-    assert "| book | 40,000 | 64.0 | 64% |" in text
+    assert "| the book (batch 50, steps_per_execution=100) | 40,000 | 64.0 | 64% |" in text
     assert "**4.0×**" in text  # book vs defaults
+    assert "the book's settings reach **64%**." in text  # the target, 60%, is met
     assert "| 01_tensors | 8 | 0.1 | 0.3 | x |" in text
     assert "| 02_fundamentals | 14 | not recorded | – | – |" in text
     assert "**10.0 minutes**" in text  # make test
+
+
+def test_the_page_explains_a_share_below_the_target():
+    slow = {
+        "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0},
+        "book": {"examples_per_s": 25_000.0, "gflops": 40.0},
+        "book_xla": {"examples_per_s": 30_000.0, "gflops": 48.0},
+    }
+    text = benchmark.page(measured(throughput=slow))
+    assert "the book's settings reach **40%**: below it." in text
+    assert "| the book, compiled by XLA (jit_compile=True) | 30,000 | 48.0 | 48% |" in text
 
 
 def test_the_page_says_nothing_of_make_test_when_it_was_not_timed():

@@ -1,5 +1,6 @@
 """Tests of helpers.results: the published figures, the comparison table and glue."""
 
+import ast
 import dataclasses
 import json
 import os
@@ -8,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import nbformat
 import numpy as np
 import pytest
+import results_page
 
-from helpers import results
+from helpers import results, training
 
 #: The maintainers' table of published results, beside the repository (readers' clones lack it).
 SEED_RESULTS = Path(__file__).resolve().parents[1].parent / "shared" / "seed_results.md"
@@ -53,20 +56,26 @@ def test_published_results_cannot_be_changed():
         results.published(1).value = 0.99
 
 
-def test_beside_published_puts_reruns_next_to_the_sources():
+Rerun = results.Rerun
+
+
+def test_beside_published_puts_reruns_next_to_the_sources(capsys):
     reruns = {
-        1: ("valid, epoch 35", 0.98, "none"),
-        4: ("valid", 0.95, "He initialization"),
-        15: ("output", "[[61, 83, 105]]", "none"),
-        16: ("mean", 0.01, "none"),
+        1: Rerun("valid, epoch 35", 0.98, "none", "40 epochs", (42,), 61.2),
+        4: Rerun("valid", np.float32(0.95), "He initialization", "20 epochs", (7,), 150.0),
+        7: Rerun("valid, a / b", (0.96, 0.95), "none", "20 epochs each", (42,), (9.0, 8.4)),
+        15: Rerun("output", "[[61, 83, 105]]", "none"),
     }
     table = results.beside_published(reruns)
-    assert list(table.index) == [1, 4, 15, 16]
+    assert list(table.index) == [1, 4, 7, 15]
     assert list(table.columns) == [
         "experiment",
         "published",
         "this book",
         "difference",
+        "training",
+        "seeds",
+        "time",
         "deviation from the source",
     ]
     assert table.loc[1].tolist() == [
@@ -74,24 +83,63 @@ def test_beside_published_puts_reruns_next_to_the_sources():
         "valid 0.9786 (epoch 35)",
         "valid, epoch 35 0.9800",
         "+0.0014",
+        "40 epochs",
+        "42",
+        "61 s",
         "none",
     ]
-    assert table.loc[4, "deviation from the source"] == "He initialization"
     assert table.loc[4, "difference"] == "-0.0114"
-    assert table.loc[15, "this book"] == "output [[61, 83, 105]]"
-    assert (
-        table.loc[15, "difference"] == table.loc[16, "difference"] == ""
-    )  # no published number to compare
+    assert table.loc[4, "time"] == "2.5 min"
+    assert table.loc[7, "this book"] == "valid, a / b 0.9600 / 0.9500"
+    assert table.loc[7, "difference"] == "-0.0004"  # the first variant against the first figure
+    assert table.loc[7, "time"] == "9 s / 8 s"
+    assert table.loc[15].tolist()[2:7] == ["output [[61, 83, 105]]", "", "none", "—", "—"]
+    # each re-run glued for tools/results_page.py (printed here: no notebook around)
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(" = ")[0] for line in printed] == [
+        "rerun_1",
+        "rerun_4",
+        "rerun_7",
+        "rerun_15",
+    ]
+    record = ast.literal_eval(printed[2].split(" = ", 1)[1])
+    device = record.pop("device")
+    assert device.startswith(("CPU, ", "GPU: "))
+    assert record == {
+        "measured": "valid, a / b",
+        "values": [0.96, 0.95],
+        "shown": "valid, a / b 0.9600 / 0.9500",
+        "deviation": "none",
+        "training": "20 epochs each",
+        "seeds": [42],
+        "seconds": [9.0, 8.4],
+    }
+    assert ast.literal_eval(printed[3].split(" = ", 1)[1])["device"] == "—"  # nothing trained
+
+
+def test_rerun_of_a_run_takes_its_epochs_seed_and_time():
+    run = training.Run("r", {"loss": [1.0] * 20}, 33.3, seed=43)
+    rerun = Rerun.of_run(run, "valid, epoch 19", 0.97, "none")
+    assert (rerun.training, rerun.seeds, rerun.seconds) == ("20 epochs", (43,), 33.3)
+
+
+def test_train_records_the_seed_reset_set():
+    training.reset(5)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    X, y = np.zeros((8, 3), "float32"), np.zeros(8, "int64")
+    run = training.train("tiny", model, (X, y), (X, y), epochs=1, batch_size=4)
+    assert run.seed == training.seed_in_use() == 5
 
 
 def test_beside_published_shows_no_negative_zero_for_a_float32_match():
-    table = results.beside_published({17: ("test", float(np.float32(0.098)), "none")})
+    table = results.beside_published({17: Rerun("test", float(np.float32(0.098)), "none")})
     assert table.loc[17, "difference"] == "+0.0000"
 
 
 def test_beside_published_shows_a_long_deviation_whole():
     deviation = "starts from chapter 7's re-run of #4 (other random weights, other batch order)"
-    table = results.beside_published({5: ("valid, epoch 19", 0.9682, deviation)})
+    table = results.beside_published({5: Rerun("valid, epoch 19", 0.9682, deviation)})
     assert deviation in repr(table)  # pandas alone cuts a cell at 50 characters
     assert deviation in table._repr_html_()
     assert len(repr(table).splitlines()) == 3  # one block: header, index name, one row
@@ -99,13 +147,28 @@ def test_beside_published_shows_a_long_deviation_whole():
 
 def test_beside_published_rejects_an_unknown_result():
     with pytest.raises(KeyError, match="no published result #42"):
-        results.beside_published({42: ("valid", 0.9, "none")})
+        results.beside_published({42: Rerun("valid", 0.9, "none")})
 
 
-@pytest.mark.parametrize("rerun", [("valid", 0.9), ("valid", 0.9, ""), ("valid", 0.9, "  ")])
-def test_beside_published_wants_the_deviation_named(rerun):
-    with pytest.raises(ValueError, match="deviation from the source's set-up"):
-        results.beside_published({1: rerun})
+def test_beside_published_wants_reruns_described():
+    with pytest.raises(TypeError, match=r"describe it with helpers.results.Rerun"):
+        results.beside_published({1: ("valid", 0.9, "none")})
+    with pytest.raises(ValueError, match="at least one re-run"):
+        results.beside_published({})
+
+
+@pytest.mark.parametrize("deviation", ["", "  "])
+def test_rerun_wants_the_deviation_named(deviation):
+    with pytest.raises(ValueError, match="names no deviation from the source's set-up"):
+        Rerun("valid", 0.9, deviation)
+
+
+@pytest.mark.parametrize(
+    "times, shown",
+    [((), "—"), ((5.4,), "5 s"), ((119.0,), "119 s"), ((900.0, 61.0), "15.0 min / 61 s")],
+)
+def test_duration_reads_as_seconds_or_minutes(times, shown):
+    assert results.duration(times) == shown
 
 
 def test_glue_without_myst_nb_still_shows_the_value(monkeypatch, capsys):
@@ -199,7 +262,7 @@ def test_published_matches_seed_results_md():
 
 def test_results_page_quotes_the_published_figures_as_recorded():
     rows = numbered_rows(BOOK_RESULTS)
-    assert rows, f"{BOOK_RESULTS} has no numbered rows"
+    assert sorted(rows) == list(results.PUBLISHED), "the results page misses published rows"
     for number, (experiment, setup, figure, *_) in rows.items():
         published = results.published(number)
         assert [experiment, setup, figure] == [
@@ -209,45 +272,101 @@ def test_results_page_quotes_the_published_figures_as_recorded():
         ]
 
 
-GLUE_REFERENCE = re.compile(r"\{glue:text\}`\.\./(chapters/[\w.]+\.ipynb)::(\w+)(?::[^`]*)?`")
-FIGURE = re.compile(r"(?:valid|test|train|about) (\d\.\d+)")
+def test_results_page_is_what_the_chapters_stored():
+    assert not results_page.update(
+        write=False
+    ), "book/results.md is out of date with the chapters' outputs; run tools/results_page.py"
+
+
+def test_every_published_result_has_a_rerun_with_training_seeds_time_and_device():
+    reruns = results_page.collect()
+    assert sorted(reruns) == list(results.PUBLISHED), "published results without a re-run"
+    for number, (notebook, record) in reruns.items():
+        assert record["shown"] and record["training"], (number, notebook.name)
+        if record["training"] != "none":  # something was trained: it has seeds, time, device
+            assert record["seeds"] and record["seconds"], (number, record)
+            assert record["device"].startswith(("CPU, ", "GPU: ")), (number, record)
+
+
+FIGURE = re.compile(r"\d\.\d+")
 HALF_A_POINT = 0.005
-
-
-def stored_glue(notebook: Path) -> dict[str, str]:
-    """Return the values a notebook's stored outputs glue (myst-nb's records), by name."""
-    values = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                data = output["data"]
-                values[name] = data.get(
-                    "application/papermill.record/text/plain", data.get("text/plain")
-                )
-    return values
-
-
-def test_every_published_result_has_a_rerun_on_the_results_page():
-    rows = numbered_rows(BOOK_RESULTS)
-    assert sorted(rows) == list(results.PUBLISHED), "the results page misses published rows"
-    for number, cells in rows.items():
-        assert GLUE_REFERENCE.search(cells[3]), f"result {number}: no re-run glued from a chapter"
 
 
 def test_reruns_more_than_half_a_point_away_are_explained_on_the_page():
     """A re-run's accuracy within half a point of the published one, or a paragraph saying why."""
     page = BOOK_RESULTS.read_text(encoding="utf-8")
-    root = BOOK_RESULTS.parents[1]
-    for number, cells in numbered_rows(BOOK_RESULTS).items():
-        published = [float(value) for value in FIGURE.findall(cells[2])]
-        references = GLUE_REFERENCE.findall(cells[3])
-        for figure, (notebook, name) in zip(published, references):
-            glued = stored_glue(root / notebook)
-            assert name in glued, f"result {number}: {notebook} glues no {name!r}"
-            rerun = float(glued[name].strip("'\""))
+    for number, (_, record) in results_page.collect().items():
+        figures = [float(f) for f in FIGURE.findall(results.published(number).figure)]
+        if number == 19:  # "train 0.9890, test 0.9790": the re-run's value is the test figure
+            figures = figures[1:]
+        for rerun, figure in zip(record["values"], figures):
             if abs(rerun - figure) > HALF_A_POINT:
                 assert f"**Result {number}.**" in page, (
                     f"result {number}: re-run {rerun:.4f} is more than half a point from the "
                     f"published {figure}; explain why in a paragraph starting **Result {number}.**"
                 )
+
+
+def glued_notebook(path, records):
+    """Write a notebook whose outputs glue ``records`` (name -> text) as myst-nb stores them."""
+    outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"application/papermill.record/text/plain": text},
+            metadata={"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}},
+        )
+        for name, text in records.items()
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
+    nbformat.write(nb, path)
+
+
+RECORD = {
+    "measured": "test",
+    "values": [0.9801],
+    "shown": "test 0.9801",
+    "deviation": "none",
+    "training": "5 epochs",
+    "seeds": [42],
+    "seconds": [30.04],
+    "device": "CPU, 2 cores",
+}
+
+
+def test_results_page_collects_records_and_writes_rows(tmp_path):
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": repr(RECORD), "other": "1"})
+    reruns = results_page.collect(tmp_path)
+    assert list(reruns) == [19]
+    row = results_page.row(19, reruns[19])
+    assert row.endswith(
+        "| test 0.9801 | +0.0011 | 5 epochs | 42 | 30 s | CPU, 2 cores "
+        "| {doc}`3 <../chapters/03_x>` |"
+    )
+    assert "**no re-run yet**" in results_page.row(20, None)
+    page = f"intro\n{results_page.BEGIN}\nold table\n{results_page.END}\nnotes\n"
+    rendered = results_page.render(page, reruns)
+    assert rendered.startswith(f"intro\n{results_page.BEGIN}\n\n| # | experiment |")
+    assert rendered.endswith(f"{results_page.END}\nnotes\n")
+    assert len(numbered_rows_of(rendered)) == 20
+
+
+def numbered_rows_of(text):
+    return [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
+
+
+def test_results_page_refuses_a_result_in_two_chapters(tmp_path):
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": repr(RECORD)})
+    glued_notebook(tmp_path / "04_y.ipynb", {"rerun_19": repr(RECORD)})
+    with pytest.raises(ValueError, match="Result 19 is re-run in both 03_x.ipynb and 04_y.ipynb"):
+        results_page.collect(tmp_path)
+
+
+def test_results_page_explains_an_unreadable_record(tmp_path):
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": "np.float32(0.98)"})
+    with pytest.raises(ValueError, match="03_x.ipynb: the glued rerun_19 is not a record"):
+        results_page.collect(tmp_path)
+
+
+def test_results_page_wants_its_markers():
+    with pytest.raises(ValueError, match="markers once each"):
+        results_page.render("a page without markers", {})

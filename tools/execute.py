@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+import results_page  # tools/ is on the path: this script's own folder
+
 
 def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
     """Run every cell of ``notebook``; store the outputs (and the run's time) when ``write``.
@@ -86,6 +88,8 @@ def main() -> int:
         times[notebook] = execute(notebook, args.mode == "quick", not args.no_write, args.timeout)
         print(f"{notebook}: {times[notebook]:.0f} s", flush=True)
     print(f"total: {sum(times.values()):.0f} s for {len(times)} chapter(s) in {args.mode} mode")
+    if args.mode == "full" and not args.no_write and results_page.update():
+        print(f"{results_page.PAGE}: table rewritten from the chapters' new outputs")
     return 0
 
 

@@ -1,0 +1,149 @@
+"""Write the table of the book's results page from the chapters' stored re-runs.
+
+    python tools/results_page.py           # rewrite the table in book/results.md
+    python tools/results_page.py --check   # exit 1 when the table is not what the chapters say
+
+A chapter's ``helpers.results.beside_published`` glues one record per re-run of a published
+result (``rerun_<number>``: figures, training, seeds, seconds, device). This collects the records
+from the chapters' stored outputs, so that every figure on the page is what the chapters' last
+full runs measured, never typed. ``tools/execute.py --mode full`` calls it after each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+from helpers import results
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "book" / "results.md"
+CHAPTERS = ROOT / "chapters"
+BEGIN = "<!-- the table below is written by tools/results_page.py from the chapters' outputs -->"
+END = "<!-- end of the generated table -->"
+RERUN = re.compile(r"rerun_(\d+)")
+COLUMNS = [
+    "#",
+    "experiment",
+    "set-up",
+    "published",
+    "this book",
+    "difference",
+    "training",
+    "seeds",
+    "time",
+    "device",
+    "chapter",
+]
+
+
+def stored_reruns(notebook: Path) -> dict[int, dict]:
+    """Return the re-run records a notebook's stored outputs glue, by result number."""
+    records = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            match = RERUN.fullmatch(output.get("metadata", {}).get("scrapbook", {}).get("name", ""))
+            if match:
+                text = output["data"]["application/papermill.record/text/plain"]
+                try:
+                    records[int(match[1])] = ast.literal_eval(text)
+                except (ValueError, SyntaxError) as error:
+                    raise ValueError(
+                        f"{notebook.name}: the glued {match[0]} is not a record ({error}); "
+                        "re-run the chapter with tools/execute.py --mode full."
+                    ) from None
+    return records
+
+
+def collect(chapters: Path = CHAPTERS) -> dict[int, tuple[Path, dict]]:
+    """Return every chapter's re-runs: result number -> (notebook, record)."""
+    found: dict[int, tuple[Path, dict]] = {}
+    for notebook in sorted(chapters.glob("*.ipynb")):
+        for number, record in stored_reruns(notebook).items():
+            if number in found:
+                raise ValueError(
+                    f"Result {number} is re-run in both {found[number][0].name} and "
+                    f"{notebook.name}; keep it in one chapter."
+                )
+            found[number] = (notebook, record)
+    return found
+
+
+def cell(text: str) -> str:
+    """Return ``text`` safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def row(number: int, rerun: tuple[Path, dict] | None) -> str:
+    """Return the table row of published result ``number`` beside its re-run (if any)."""
+    source = results.published(number)
+    cells = [str(number), source.experiment, source.setup, source.figure]
+    if rerun is None:
+        cells += ["**no re-run yet**"] + [""] * 6
+    else:
+        notebook, record = rerun
+        gap = results.difference(number, tuple(record["values"]))
+        chapter = notebook.stem
+        cells += [
+            record["shown"],
+            "" if gap is None else f"{gap:+.4f}",
+            record["training"],
+            ", ".join(map(str, record["seeds"])) or "—",
+            results.duration(record["seconds"]),
+            record["device"],
+            f"{{doc}}`{int(chapter[:2])} <../chapters/{chapter}>`",
+        ]
+    return "| " + " | ".join(cell(text) for text in cells) + " |"
+
+
+def table(reruns: dict[int, tuple[Path, dict]]) -> str:
+    """Return the whole Markdown table: one row per published result, in number order."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += [row(number, reruns.get(number)) for number in results.PUBLISHED]
+    return "\n".join(lines)
+
+
+def render(page: str, reruns: dict[int, tuple[Path, dict]]) -> str:
+    """Return ``page`` with the text between its markers replaced by the table."""
+    if page.count(BEGIN) != 1 or page.count(END) != 1 or page.index(BEGIN) > page.index(END):
+        raise ValueError(
+            f"{PAGE.name} needs the generated table's markers once each, in order:\n{BEGIN}\n{END}"
+        )
+    before, rest = page.split(BEGIN)
+    _, after = rest.split(END)
+    return f"{before}{BEGIN}\n\n{table(reruns)}\n\n{END}{after}"
+
+
+def update(write: bool = True) -> bool:
+    """Bring the page's table up to date with the chapters (when ``write``); return whether it
+    was out of date."""
+    page = PAGE.read_text(encoding="utf-8")
+    updated = render(page, collect())
+    if write and updated != page:
+        PAGE.write_text(updated, encoding="utf-8")
+    return updated != page
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the page is up to date"
+    )
+    args = parser.parse_args()
+    stale = update(write=not args.check)
+    if args.check and stale:
+        print(f"{PAGE} is not what the chapters' outputs say; run tools/results_page.py.")
+        return 1
+    print(f"{PAGE}: {'rewritten' if stale else 'up to date'}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
