@@ -6,6 +6,8 @@ always shows what the last run produced.
 
 from __future__ import annotations
 
+import json
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +25,12 @@ class Published:
     source: str
     setup: str
     figure: str  # as printed, e.g. "valid 0.9786 (epoch 35)"
-    value: float | None  # the accuracy, where the result is one
+    values: tuple[float, ...]  # the accuracies (two for #7's variants), none for other results
+
+    @property
+    def value(self) -> float | None:
+        """The accuracy (the first variant's for #7), None where the result is not one."""
+        return self.values[0] if self.values else None
 
 
 #: The table of ``seed_results.md``: what the sources printed, by result number.
@@ -36,7 +43,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-100-10, leaky ReLU α=0.01, SGD lr 0.01, batch 50, 40 epochs",
             "valid 0.9786 (epoch 35)",
-            0.9786,
+            (0.9786,),
         ),
         Published(
             2,
@@ -44,7 +51,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "same net with SELU, inputs standardized, 40 epochs",
             "valid 0.9700 (epoch 35)",
-            0.9700,
+            (0.9700,),
         ),
         Published(
             3,
@@ -52,7 +59,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-100-10, BN momentum 0.9 before each ELU and on the logits, SGD 0.01, batch 200, 20 epochs",
             "valid 0.9742",
-            0.9742,
+            (0.9742,),
         ),
         Published(
             4,
@@ -60,7 +67,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-50-50-50-50-50-10 ReLU, SGD 0.01, batch 200, 20 epochs",
             "valid 0.9614",
-            0.9614,
+            (0.9614,),
         ),
         Published(
             5,
@@ -68,7 +75,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "20 more epochs",
             "valid 0.9710",
-            0.9710,
+            (0.9710,),
         ),
         Published(
             6,
@@ -76,7 +83,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "all layers trainable, 20 epochs",
             "valid 0.9672",
-            0.9672,
+            (0.9672,),
         ),
         Published(
             7,
@@ -84,7 +91,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "20 epochs",
             "valid 0.9604 / 0.9580 (two variants)",
-            0.9604,
+            (0.9604, 0.9580),
         ),
         Published(
             8,
@@ -92,7 +99,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "20 epochs; identical results to #7's second variant, faster",
             "valid 0.9580",
-            0.9580,
+            (0.9580,),
         ),
         Published(
             9,
@@ -100,7 +107,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-50-10 ReLU, momentum 0.9, lr 0.1 decayed ×0.1 every 10,000 steps, batch 50, 5 epochs",
             "valid 0.9798",
-            0.9798,
+            (0.9798,),
         ),
         Published(
             10,
@@ -108,7 +115,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-10, scale 0.001, SGD 0.01, batch 200, 20 epochs",
             "valid 0.9052",
-            0.9052,
+            (0.9052,),
         ),
         Published(
             11,
@@ -116,7 +123,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-50-10, scale 0.001 on all layers, 20 epochs",
             "valid 0.9214",
-            0.9214,
+            (0.9214,),
         ),
         Published(
             12,
@@ -124,7 +131,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs",
             "valid 0.9742",
-            0.9742,
+            (0.9742,),
         ),
         Published(
             13,
@@ -132,16 +139,18 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "784-300-50-10, momentum 0.9, lr 0.01, batch 50, 20 epochs",
             "valid 0.9844",
-            0.9844,
+            (0.9844,),
         ),
-        Published(14, "max-norm as a reusable regularizer", "000", "same", "valid 0.9826", 0.9826),
+        Published(
+            14, "max-norm as a reusable regularizer", "000", "same", "valid 0.9826", (0.9826,)
+        ),
         Published(
             15,
             "reuse weights from another framework",
             "000",
             "a 2-3 ReLU layer with W=[[1,2,3],[4,5,6]], b=[7,8,9], input [[10, 11]]",
             "[[61, 83, 105]] exactly",
-            None,
+            (),
         ),
         Published(
             16,
@@ -149,7 +158,7 @@ PUBLISHED: dict[int, Published] = {
             "000",
             "100 layers of 100 units, NumPy, seed 42, 500 inputs",
             "layer 0: −0.26 < mean < 0.27, 0.74 < std < 1.27; stays in about that band to layer 90",
-            None,
+            (),
         ),
         Published(
             17,
@@ -157,7 +166,7 @@ PUBLISHED: dict[int, Published] = {
             "001",
             "`-sum(y*log(y))` on predictions, SGD 0.01, 1000 steps of 50",
             "test 0.098 (the bug)",
-            0.098,
+            (0.098,),
         ),
         Published(
             18,
@@ -165,7 +174,7 @@ PUBLISHED: dict[int, Published] = {
             "001",
             "conv32-pool-conv64-pool-fc1024-dropout, Adam 1e-4, 20,000 steps of 50",
             "the tutorial's own figure is about 0.992 test",
-            0.992,
+            (0.992,),
         ),
         Published(
             19,
@@ -173,7 +182,7 @@ PUBLISHED: dict[int, Published] = {
             "003",
             "784-512-10, rmsprop, batch 128, 5 epochs",
             "train 0.9890, test 0.9790",
-            0.9790,
+            (0.9790,),
         ),
         Published(
             20,
@@ -181,7 +190,7 @@ PUBLISHED: dict[int, Published] = {
             "003",
             "same shapes, weights uniform [0, 0.1), SGD lr 1e-3 by hand, 10 epochs",
             "test 0.82",
-            0.82,
+            (0.82,),
         ),
     ]
 }
@@ -223,7 +232,7 @@ class Rerun:
             result that is not an accuracy (an output, a range).
         deviation: how the re-run's set-up deviates from the source's, ``"none"`` when it does not.
         training: how long it trained, e.g. ``"40 epochs"``; ``"none"`` for a computation.
-        seeds: the seeds of the runs behind the value.
+        seeds: the seeds set (``helpers.training.reset``) before the runs behind the value.
         seconds: how long the training took (a tuple for variants), None when nothing was
             trained.
     """
@@ -236,10 +245,28 @@ class Rerun:
     seconds: float | tuple[float, ...] | None = None
 
     def __post_init__(self):
+        what = f"Re-run {self.measured!r}"
         if not self.deviation.strip():
             raise ValueError(
-                f"Re-run {self.measured!r} names no deviation from the source's set-up; "
+                f"{what} names no deviation from the source's set-up; "
                 "write 'none' when the set-up is the same."
+            )
+        if not (isinstance(self.value, str) or _are_numbers(self.value)):
+            raise TypeError(
+                f"{what} has the value {self.value!r}; give a number, a tuple of numbers (one per "
+                "variant) or text."
+            )
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in self.seeds):
+            raise TypeError(
+                f"{what} has the seeds {self.seeds!r}; seeds are whole numbers: start each run "
+                "with helpers.training.reset(seed)."
+            )
+        if self.seconds is not None and not _are_numbers(self.seconds):
+            raise TypeError(f"{what} has the seconds {self.seconds!r}; give a number or a tuple.")
+        if isinstance(self.seconds, tuple) and len(self.times()) != len(self.values()):
+            raise ValueError(
+                f"{what} has {len(self.values())} value(s) but {len(self.times())} time(s); "
+                "give one time per variant."
             )
 
     @classmethod
@@ -262,9 +289,17 @@ class Rerun:
         return f"{self.measured} " + " / ".join(f"{value:.4f}" for value in self.values())
 
 
-def _floats(numbers: float | tuple[float, ...]) -> tuple[float, ...]:
+def _are_numbers(value) -> bool:
+    """True for a real number or a non-empty tuple of them (NumPy's included)."""
+    items = value if isinstance(value, tuple) else (value,)
+    return bool(items) and all(
+        isinstance(n, numbers.Real) and not isinstance(n, bool) for n in items
+    )
+
+
+def _floats(value: float | tuple[float, ...]) -> tuple[float, ...]:
     """Return one number or a tuple of them as a tuple of plain floats (not NumPy's)."""
-    return tuple(float(n) for n in numbers) if isinstance(numbers, tuple) else (float(numbers),)
+    return tuple(float(n) for n in value) if isinstance(value, tuple) else (float(value),)
 
 
 def difference(number: int, values: tuple[float, ...]) -> float | None:
@@ -273,10 +308,10 @@ def difference(number: int, values: tuple[float, ...]) -> float | None:
     None when the result is not an accuracy.
     """
     source = published(number)
-    if source.value is None or not values:
+    if not source.values or not values:
         return None
     # rounded, so that a float32 a hair below the figure does not print -0.0000
-    return round(values[0] - source.value, 4) + 0.0
+    return round(values[0] - source.values[0], 4) + 0.0
 
 
 def duration(times: tuple[float, ...] | list[float]) -> str:
@@ -288,8 +323,9 @@ def duration(times: tuple[float, ...] | list[float]) -> str:
 def beside_published(reruns: dict[int, Rerun]) -> WholeTextTable:
     """Return a table of published figures beside this book's re-runs, and glue each re-run.
 
-    Each re-run is glued as ``rerun_<number>`` (its figures, training, seeds, time and this
-    machine's device), which ``tools/results_page.py`` collects into the book's results page.
+    Each re-run is glued as ``rerun_<number>``, a JSON record of its figures, training, seeds,
+    time and this machine's device, which ``tools/results_page.py`` collects into the book's
+    results page.
     """
     if not reruns:
         raise ValueError(
@@ -321,19 +357,17 @@ def beside_published(reruns: dict[int, Rerun]) -> WholeTextTable:
                 "deviation from the source": rerun.deviation,
             }
         )
-        glue(
-            f"rerun_{number}",
-            {
-                "measured": rerun.measured,
-                "values": list(rerun.values()),
-                "shown": rerun.shown(),
-                "deviation": rerun.deviation,
-                "training": rerun.training,
-                "seeds": list(rerun.seeds),
-                "seconds": [round(t, 1) for t in rerun.times()],
-                "device": device if rerun.times() else "—",
-            },
-        )
+        record = {
+            "measured": rerun.measured,
+            "values": list(rerun.values()),
+            "shown": rerun.shown(),
+            "deviation": rerun.deviation,
+            "training": rerun.training,
+            "seeds": [int(seed) for seed in rerun.seeds],
+            "seconds": [round(t, 1) for t in rerun.times()],
+            "device": device if rerun.times() else "—",
+        }
+        glue(f"rerun_{number}", json.dumps(record, ensure_ascii=False))
     return WholeTextTable(rows).set_index("#")
 
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from helpers import env, plots
 
-#: The seed the last :func:`reset` set; :func:`train` records it in the run it returns.
+#: The seed the last :func:`reset` set; :func:`train` records it in the run it returns (a run
+#: trained later, without a reset in between, continues from that seed's random state).
 _seed_in_use: int | None = None
 
 
@@ -24,7 +25,7 @@ def reset(seed: int = 42) -> None:
     global _seed_in_use
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    _seed_in_use = seed
+    _seed_in_use = int(seed)
 
 
 def seed_in_use() -> int | None:

@@ -1,6 +1,5 @@
 """Tests of helpers.results: the published figures, the comparison table and glue."""
 
-import ast
 import dataclasses
 import json
 import os
@@ -28,9 +27,13 @@ def test_published_results_are_numbered_1_to_20():
 
 def test_published_values_are_the_figures_printed():
     for result in results.PUBLISHED.values():
-        if result.value is not None:
-            assert 0 < result.value < 1
-            assert str(result.value) in result.figure
+        for value in result.values:
+            assert 0 < value < 1
+            assert str(value) in result.figure
+        assert result.value == (result.values[0] if result.values else None)
+    assert results.published(7).values == (0.9604, 0.9580)  # two variants
+    assert results.published(19).values == (0.9790,)  # the test figure, not the training one
+    assert results.published(16).values == ()  # a range, not an accuracy
 
 
 def test_published_returns_one_result():
@@ -102,7 +105,7 @@ def test_beside_published_puts_reruns_next_to_the_sources(capsys):
         "rerun_7",
         "rerun_15",
     ]
-    record = ast.literal_eval(printed[2].split(" = ", 1)[1])
+    record = json.loads(printed[2].split(" = ", 1)[1])
     device = record.pop("device")
     assert device.startswith(("CPU, ", "GPU: "))
     assert record == {
@@ -114,7 +117,7 @@ def test_beside_published_puts_reruns_next_to_the_sources(capsys):
         "seeds": [42],
         "seconds": [9.0, 8.4],
     }
-    assert ast.literal_eval(printed[3].split(" = ", 1)[1])["device"] == "—"  # nothing trained
+    assert json.loads(printed[3].split(" = ", 1)[1])["device"] == "—"  # nothing trained
 
 
 def test_rerun_of_a_run_takes_its_epochs_seed_and_time():
@@ -155,6 +158,37 @@ def test_beside_published_wants_reruns_described():
         results.beside_published({1: ("valid", 0.9, "none")})
     with pytest.raises(ValueError, match="at least one re-run"):
         results.beside_published({})
+
+
+def test_rerun_records_numpy_numbers_as_plain_json(capsys):
+    rerun = Rerun("test", np.float32(0.97), "none", "1 epochs", (np.int64(42),), np.float64(3.25))
+    results.beside_published({19: rerun})
+    record = json.loads(capsys.readouterr().out.split(" = ", 1)[1])
+    assert (record["values"], record["seeds"], record["seconds"]) == (
+        [0.9700000286102295],
+        [42],
+        [3.2],
+    )
+
+
+@pytest.mark.parametrize(
+    "fields, error, message",
+    [
+        (
+            dict(value=[0.9, 0.8]),
+            TypeError,
+            r"give a number, a tuple of numbers \(one per variant\)",
+        ),
+        (dict(value=()), TypeError, "give a number, a tuple"),
+        (dict(seeds=(None,)), TypeError, r"seeds are whole numbers: start each run with"),
+        (dict(seeds=(4.2,)), TypeError, "seeds are whole numbers"),
+        (dict(seconds="5 s"), TypeError, "give a number or a tuple"),
+        (dict(value=(0.9, 0.8), seconds=(5.0,)), ValueError, "2 value.s. but 1 time.s."),
+    ],
+)
+def test_rerun_explains_what_it_cannot_take(fields, error, message):
+    with pytest.raises(error, match=message):
+        Rerun(**{"measured": "valid", "value": 0.9, "deviation": "none", **fields})
 
 
 @pytest.mark.parametrize("deviation", ["", "  "])
@@ -238,13 +272,15 @@ def test_glue_in_plain_python_prints_every_value(tmp_path):
 
 
 BOOK_RESULTS = Path(__file__).resolve().parents[1] / "book" / "results.md"
+CELL_BORDER = re.compile(r"(?<!\\)\|")
 
 
 def numbered_rows(path):
     """Return the rows of a Markdown table whose first cell is a result number: number -> cells."""
     rows = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        # a cell's own "|" is written "\\|"
+        cells = [cell.strip().replace("\\|", "|") for cell in CELL_BORDER.split(line.strip()[1:-1])]
         if line.startswith("|") and cells[0].isdigit():
             rows[int(cells[0])] = cells[1:]
     return rows
@@ -284,11 +320,11 @@ def test_every_published_result_has_a_rerun_with_training_seeds_time_and_device(
     for number, (notebook, record) in reruns.items():
         assert record["shown"] and record["training"], (number, notebook.name)
         if record["training"] != "none":  # something was trained: it has seeds, time, device
-            assert record["seeds"] and record["seconds"], (number, record)
+            assert record["seconds"], (number, record)
+            assert record["seeds"] and all(type(seed) is int for seed in record["seeds"]), record
             assert record["device"].startswith(("CPU, ", "GPU: ")), (number, record)
 
 
-FIGURE = re.compile(r"\d\.\d+")
 HALF_A_POINT = 0.005
 
 
@@ -296,19 +332,19 @@ def test_reruns_more_than_half_a_point_away_are_explained_on_the_page():
     """A re-run's accuracy within half a point of the published one, or a paragraph saying why."""
     page = BOOK_RESULTS.read_text(encoding="utf-8")
     for number, (_, record) in results_page.collect().items():
-        figures = [float(f) for f in FIGURE.findall(results.published(number).figure)]
-        if number == 19:  # "train 0.9890, test 0.9790": the re-run's value is the test figure
-            figures = figures[1:]
-        for rerun, figure in zip(record["values"], figures):
-            if abs(rerun - figure) > HALF_A_POINT:
+        published = results.published(number).values
+        assert len(record["values"]) == len(published), (number, record["values"], published)
+        for rerun, figure in zip(record["values"], published):
+            if round(abs(rerun - figure), 4) > HALF_A_POINT:  # as the table rounds it
                 assert f"**Result {number}.**" in page, (
                     f"result {number}: re-run {rerun:.4f} is more than half a point from the "
                     f"published {figure}; explain why in a paragraph starting **Result {number}.**"
                 )
 
 
-def glued_notebook(path, records):
-    """Write a notebook whose outputs glue ``records`` (name -> text) as myst-nb stores them."""
+def glued_notebook(path, records, mode="full"):
+    """Write a notebook whose outputs glue ``records`` (name -> text) as myst-nb stores them,
+    from a run in ``mode`` (as tools/execute.py records it)."""
     outputs = [
         nbformat.v4.new_output(
             "display_data",
@@ -318,6 +354,7 @@ def glued_notebook(path, records):
         for name, text in records.items()
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
+    nb.metadata["book_run"] = {"mode": mode}
     nbformat.write(nb, path)
 
 
@@ -333,8 +370,11 @@ RECORD = {
 }
 
 
+GLUED = repr(json.dumps(RECORD))  # as myst-nb stores a glued string: its repr
+
+
 def test_results_page_collects_records_and_writes_rows(tmp_path):
-    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": repr(RECORD), "other": "1"})
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": GLUED, "other": "1"})
     reruns = results_page.collect(tmp_path)
     assert list(reruns) == [19]
     row = results_page.row(19, reruns[19])
@@ -355,8 +395,8 @@ def numbered_rows_of(text):
 
 
 def test_results_page_refuses_a_result_in_two_chapters(tmp_path):
-    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": repr(RECORD)})
-    glued_notebook(tmp_path / "04_y.ipynb", {"rerun_19": repr(RECORD)})
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": GLUED})
+    glued_notebook(tmp_path / "04_y.ipynb", {"rerun_19": GLUED})
     with pytest.raises(ValueError, match="Result 19 is re-run in both 03_x.ipynb and 04_y.ipynb"):
         results_page.collect(tmp_path)
 
@@ -364,6 +404,12 @@ def test_results_page_refuses_a_result_in_two_chapters(tmp_path):
 def test_results_page_explains_an_unreadable_record(tmp_path):
     glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": "np.float32(0.98)"})
     with pytest.raises(ValueError, match="03_x.ipynb: the glued rerun_19 is not a record"):
+        results_page.collect(tmp_path)
+
+
+def test_results_page_takes_no_quick_run_for_a_result(tmp_path):
+    glued_notebook(tmp_path / "03_x.ipynb", {"rerun_19": GLUED}, mode="quick")
+    with pytest.raises(ValueError, match="come from a quick run, not a full-mode one"):
         results_page.collect(tmp_path)
 
 

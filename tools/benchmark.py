@@ -234,8 +234,8 @@ def page(results: dict) -> str:
     lines += [
         "",
         f"The book's settings train **{book['examples_per_s'] / default['examples_per_s']:.1f}×**"
-        " as many examples per second as Keras' defaults on this machine (both measured in the",
-        "same run, alternating, each keeping its fastest of three epochs). Keras runs one",
+        " as many examples per second as Keras' defaults on this machine (every setting measured",
+        "in the same run, alternating, each keeping its fastest of three epochs). Keras runs one",
         "Python-level call per batch by default; `steps_per_execution` runs many batches per",
         "call, which is where most of the difference comes from on a CPU (chapter 3 shows that",
         "the weights stay bit-identical).",

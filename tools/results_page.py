@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import re
 import sys
 from pathlib import Path
@@ -43,20 +44,31 @@ COLUMNS = [
 
 
 def stored_reruns(notebook: Path) -> dict[int, dict]:
-    """Return the re-run records a notebook's stored outputs glue, by result number."""
+    """Return the re-run records a notebook's stored outputs glue, by result number.
+
+    Only a full-mode run's records count: quick mode trains on small subsets.
+    """
+    nb = nbformat.read(notebook, as_version=4)
     records = {}
-    for cell in nbformat.read(notebook, as_version=4).cells:
+    for cell in nb.cells:
         for output in cell.get("outputs", []):
             match = RERUN.fullmatch(output.get("metadata", {}).get("scrapbook", {}).get("name", ""))
             if match:
+                # myst-nb stores a glued string as its repr: the JSON text in quotes
                 text = output["data"]["application/papermill.record/text/plain"]
                 try:
-                    records[int(match[1])] = ast.literal_eval(text)
+                    records[int(match[1])] = json.loads(ast.literal_eval(text))
                 except (ValueError, SyntaxError) as error:
                     raise ValueError(
                         f"{notebook.name}: the glued {match[0]} is not a record ({error}); "
                         "re-run the chapter with tools/execute.py --mode full."
                     ) from None
+    mode = nb.metadata.get("book_run", {}).get("mode")
+    if records and mode != "full":
+        raise ValueError(
+            f"{notebook.name}'s stored outputs come from a {mode or 'unrecorded'} run, not a "
+            "full-mode one; re-run it with tools/execute.py --mode full."
+        )
     return records
 
 
