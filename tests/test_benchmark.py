@@ -73,3 +73,10 @@ def test_the_published_page_is_generated_from_the_published_measurements():
         results
     ), "book/benchmark.md is out of date: run python tools/benchmark.py --page-only"
     assert set(results["quick_seconds"]) == {path.stem for path in benchmark.chapters()}
+
+
+def test_the_gpu_section_puts_the_cnn_cell_beside_its_chapter():
+    runs = {"03_first_networks": {"seconds": 806.3, "slowest_cells": [[91, 745.4], [43, 14.8]]}}
+    text = " ".join(benchmark.gpu_expectation(runs))
+    assert "its training cell took 12.4 of the chapter's 13.4 minutes here" in text
+    assert "not a measurement" in " ".join(benchmark.gpu_expectation({}))
