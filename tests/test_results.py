@@ -379,8 +379,15 @@ def test_results_page_collects_records_and_writes_rows(tmp_path):
     assert list(reruns) == [19]
     row = results_page.row(19, reruns[19])
     assert row.endswith(
-        "| test 0.9801 | +0.0011 | 5 epochs | 42 | 30 s | CPU, 2 cores "
+        "| test 0.9801 | +0.0011 | 5 epochs · seed 42 · 30 s on CPU, 2 cores "
         "| {doc}`3 <../chapters/03_x>` |"
+    )
+    computed = {**RECORD, "training": "none", "seconds": [], "device": "—"}
+    assert results_page.how_it_ran(computed) == "no training · seed 42"
+    several = {**RECORD, "seeds": [42, 43], "seconds": [30.0, 200.0]}
+    assert (
+        results_page.how_it_ran(several)
+        == "5 epochs · seeds 42, 43 · 30 s / 3.3 min on CPU, 2 cores"
     )
     assert "**no re-run yet**" in results_page.row(20, None)
     page = f"intro\n{results_page.BEGIN}\nold table\n{results_page.END}\nnotes\n"

@@ -35,10 +35,7 @@ COLUMNS = [
     "published",
     "this book",
     "difference",
-    "training",
-    "seeds",
-    "time",
-    "device",
+    "how it ran",
     "chapter",
 ]
 
@@ -96,7 +93,7 @@ def row(number: int, rerun: tuple[Path, dict] | None) -> str:
     source = results.published(number)
     cells = [str(number), source.experiment, source.setup, source.figure]
     if rerun is None:
-        cells += ["**no re-run yet**"] + [""] * 6
+        cells += ["**no re-run yet**"] + [""] * 3
     else:
         notebook, record = rerun
         gap = results.difference(number, tuple(record["values"]))
@@ -104,13 +101,22 @@ def row(number: int, rerun: tuple[Path, dict] | None) -> str:
         cells += [
             record["shown"],
             "" if gap is None else f"{gap:+.4f}",
-            record["training"],
-            ", ".join(map(str, record["seeds"])) or "—",
-            results.duration(record["seconds"]),
-            record["device"],
+            how_it_ran(record),
             f"{{doc}}`{int(chapter[:2])} <../chapters/{chapter}>`",
         ]
     return "| " + " | ".join(cell(text) for text in cells) + " |"
+
+
+def how_it_ran(record: dict) -> str:
+    """Return a re-run's training, seeds, time and device in one cell: "40 epochs · seed 42 ·
+    75 s on CPU, 2 cores"."""
+    seeds = record["seeds"]
+    parts = [record["training"] if record["training"] != "none" else "no training"]
+    if seeds:
+        parts.append(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}")
+    if record["seconds"]:
+        parts.append(f"{results.duration(record['seconds'])} on {record['device']}")
+    return " · ".join(parts)
 
 
 def table(reruns: dict[int, tuple[Path, dict]]) -> str:
