@@ -302,16 +302,12 @@ def _floats(value: float | tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(n) for n in value) if isinstance(value, tuple) else (float(value),)
 
 
-def difference(number: int, values: tuple[float, ...]) -> float | None:
-    """Return a re-run's accuracy minus published result ``number``'s (the first of variants).
-
-    None when the result is not an accuracy.
-    """
-    source = published(number)
-    if not source.values or not values:
-        return None
-    # rounded, so that a float32 a hair below the figure does not print -0.0000
-    return round(values[0] - source.values[0], 4) + 0.0
+def difference(number: int, values: tuple[float, ...]) -> str:
+    """Return each re-run accuracy minus published result ``number``'s, variant by variant, for
+    reading: "+0.0014", "+0.0000 / +0.0024"; "" when the result is not an accuracy."""
+    gaps = zip(values, published(number).values)
+    # rounded first, so that a float32 a hair below the figure does not print -0.0000
+    return " / ".join(f"{round(mine - theirs, 4) + 0.0:+.4f}" for mine, theirs in gaps)
 
 
 def duration(times: tuple[float, ...] | list[float]) -> str:
@@ -343,14 +339,13 @@ def beside_published(reruns: dict[int, Rerun]) -> WholeTextTable:
                 f"Re-run #{number} is {rerun!r}; describe it with helpers.results.Rerun(...) or "
                 "Rerun.of_run(run, ...)."
             )
-        gap = difference(number, rerun.values())
         rows.append(
             {
                 "#": number,
                 "experiment": source.experiment,
                 "published": source.figure,
                 "this book": rerun.shown(),
-                "difference": "" if gap is None else f"{gap:+.4f}",
+                "difference": difference(number, rerun.values()),
                 "training": rerun.training,
                 "seeds": ", ".join(map(str, rerun.seeds)) or "—",
                 "time": duration(rerun.times()),

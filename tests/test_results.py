@@ -94,7 +94,7 @@ def test_beside_published_puts_reruns_next_to_the_sources(capsys):
     assert table.loc[4, "difference"] == "-0.0114"
     assert table.loc[4, "time"] == "2.5 min"
     assert table.loc[7, "this book"] == "valid, a / b 0.9600 / 0.9500"
-    assert table.loc[7, "difference"] == "-0.0004"  # the first variant against the first figure
+    assert table.loc[7, "difference"] == "-0.0004 / -0.0080"  # variant by variant
     assert table.loc[7, "time"] == "9 s / 8 s"
     assert table.loc[15].tolist()[2:7] == ["output [[61, 83, 105]]", "", "none", "—", "—"]
     # each re-run glued for tools/results_page.py (printed here: no notebook around)
@@ -395,6 +395,9 @@ def test_results_page_collects_records_and_writes_rows(tmp_path):
     assert rendered.startswith(f"intro\n{results_page.BEGIN}\n\n| # | experiment |")
     assert rendered.endswith(f"{results_page.END}\nnotes\n")
     assert len(numbered_rows_of(rendered)) == 20
+    assert "- **#19**:" not in rendered  # its set-up is the source's: "none"
+    deviating = {19: (reruns[19][0], {**RECORD, "deviation": "Glorot, not He"})}
+    assert "- **#19**: Glorot, not He" in results_page.render(page, deviating)
 
 
 def numbered_rows_of(text):

@@ -96,11 +96,10 @@ def row(number: int, rerun: tuple[Path, dict] | None) -> str:
         cells += ["**no re-run yet**"] + [""] * 3
     else:
         notebook, record = rerun
-        gap = results.difference(number, tuple(record["values"]))
         chapter = notebook.stem
         cells += [
             record["shown"],
-            "" if gap is None else f"{gap:+.4f}",
+            results.difference(number, tuple(record["values"])),
             how_it_ran(record),
             f"{{doc}}`{int(chapter[:2])} <../chapters/{chapter}>`",
         ]
@@ -126,6 +125,21 @@ def table(reruns: dict[int, tuple[Path, dict]]) -> str:
     return "\n".join(lines)
 
 
+def deviations(reruns: dict[int, tuple[Path, dict]]) -> str:
+    """Return, as a list, what each chapter says about how its re-run's set-up deviates from the
+    source's (re-runs whose set-up is the same, "none", are left out)."""
+    lines = [
+        f"- **#{number}**: {record['deviation']}"
+        for number, (_, record) in sorted(reruns.items())
+        if record["deviation"] != "none"
+    ]
+    if not lines:
+        return ""
+    return "How the re-runs' set-ups deviate from the sources', as the chapters say:\n\n" + (
+        "\n".join(lines)
+    )
+
+
 def render(page: str, reruns: dict[int, tuple[Path, dict]]) -> str:
     """Return ``page`` with the text between its markers replaced by the table."""
     if page.count(BEGIN) != 1 or page.count(END) != 1 or page.index(BEGIN) > page.index(END):
@@ -134,7 +148,8 @@ def render(page: str, reruns: dict[int, tuple[Path, dict]]) -> str:
         )
     before, rest = page.split(BEGIN)
     _, after = rest.split(END)
-    return f"{before}{BEGIN}\n\n{table(reruns)}\n\n{END}{after}"
+    generated = "\n\n".join(part for part in (table(reruns), deviations(reruns)) if part)
+    return f"{before}{BEGIN}\n\n{generated}\n\n{END}{after}"
 
 
 def update(write: bool = True) -> bool:
