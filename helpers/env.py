@@ -61,24 +61,27 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def gpu_devices() -> list[str]:
-    """Return the names of the GPUs TensorFlow can see (empty on a CPU-only machine)."""
+def _gpus() -> list:
+    """Return TensorFlow's physical GPU devices (empty on a CPU-only machine)."""
     import tensorflow as tf
 
-    return [device.name for device in tf.config.list_physical_devices("GPU")]
+    return tf.config.list_physical_devices("GPU")
+
+
+def gpu_devices() -> list[str]:
+    """Return the names of the GPUs TensorFlow can see (empty on a CPU-only machine)."""
+    return [gpu.name for gpu in _gpus()]
 
 
 def device() -> str:
     """Return what trains the models here: the GPUs by name, or the CPU and its number of cores."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = _gpus()
     if not gpus:
         return f"CPU, {os.cpu_count()} cores"
-    names = [
-        tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus
-    ]
-    return "GPU: " + ", ".join(names)
+    details = tf.config.experimental.get_device_details
+    return "GPU: " + ", ".join(details(gpu).get("device_name", gpu.name) for gpu in gpus)
 
 
 def enable_memory_growth() -> list[str]:
@@ -91,7 +94,7 @@ def enable_memory_growth() -> list[str]:
 
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = _gpus()
     for gpu in gpus:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)

@@ -216,3 +216,17 @@ def test_memory_growth_too_late_warns_instead_of_failing(monkeypatch):
 
 def test_memory_growth_on_a_cpu_only_machine_does_nothing():
     assert env.enable_memory_growth() == env.gpu_devices()
+
+
+def test_device_names_the_gpus_by_their_model(monkeypatch):
+    fake = FakeGPUConfig()
+    monkeypatch.setattr(tf.config, "list_physical_devices", fake.list_physical_devices)
+    models = {"/physical_device:GPU:0": {"device_name": "Tesla T4"}, "/physical_device:GPU:1": {}}
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda gpu: models[gpu.name])
+    assert env.device() == "GPU: Tesla T4, /physical_device:GPU:1"
+
+
+def test_device_on_a_cpu_only_machine_counts_the_cores(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: [])
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert env.device() == "CPU, 2 cores"

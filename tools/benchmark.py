@@ -42,6 +42,8 @@ def machine() -> dict:
     """Describe the machine: CPU model, cores, memory, Python and TensorFlow."""
     import tensorflow as tf
 
+    from helpers import env
+
     cpu = platform.processor() or "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -57,7 +59,7 @@ def machine() -> dict:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory": memory,
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "gpus": env.gpu_devices(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "date": time.strftime("%Y-%m-%d"),
