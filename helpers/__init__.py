@@ -11,6 +11,7 @@ with env.quiet_native_stderr():
     import tensorflow as tf
 
     env.enable_memory_growth()  # before any GPU is used; also where TensorFlow probes CUDA
+    env.use_one_inter_op_thread()  # before TensorFlow starts; CPU only
 
 from helpers import (  # noqa: E402
     data,

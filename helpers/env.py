@@ -5,6 +5,8 @@ Every environment variable the book reads is read here, and only here:
 - ``BOOK_QUICK=1`` turns quick mode on: the same code on small data subsets.
 - ``BOOK_DATA_DIR`` names a folder to look in first for datasets.
 - ``BOOK_BATCH=1`` says nobody is watching (CI, the execution tool): no progress bars.
+- ``TF_NUM_INTEROP_THREADS``, TensorFlow's own, when set, keeps :func:`use_one_inter_op_thread`
+  from choosing for it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,35 @@ def enable_memory_growth() -> list[str]:
                 stacklevel=2,
             )
     return [gpu.name for gpu in gpus]
+
+
+def use_one_inter_op_thread() -> bool:
+    """On a CPU, let TensorFlow run one operation at a time, each on all cores; return True if set.
+
+    By default TensorFlow runs independent operations side by side on a second pool of threads.
+    The book's models are small chains of operations that each use every core already, and on two
+    cores the side-by-side scheduling costs more than it gains: one epoch of the standard MLP is
+    faster with a single inter-op thread (measured by ``tools/benchmark.py``), and the results do
+    not change. A GPU machine, or an explicit ``TF_NUM_INTEROP_THREADS``, is left alone. Like
+    memory growth it must run before TensorFlow starts (``import helpers`` does it); later, a
+    warning says so instead of failing the chapter.
+    """
+    import warnings
+
+    import tensorflow as tf
+
+    if _gpus() or os.environ.get("TF_NUM_INTEROP_THREADS", "").strip():
+        return False
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError as error:  # TensorFlow has started already
+        warnings.warn(
+            f"Could not set TensorFlow's inter-op threads ({error}); training runs at its default "
+            "speed. Restart the runtime and import helpers first.",
+            stacklevel=2,
+        )
+        return False
+    return True
 
 
 def versions(
