@@ -23,8 +23,10 @@ def measured(**changes) -> dict:
         "flops_per_example": benchmark.flops_per_example(),
         "throughput": {
             "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0},
-            "book": {"examples_per_s": 40_000.0, "gflops": 64.0},
+            "book_default_threads": {"examples_per_s": 32_000.0, "gflops": 51.2, "weights": "ab"},
+            "book": {"examples_per_s": 40_000.0, "gflops": 64.0, "weights": "ab"},
         },
+        "first_prediction_seconds": {"predict": 7.5, "call": 0.06},
         "quick_seconds": {"01_tensors": 8.0, "02_fundamentals": 14.0},
         "full_runs": {
             "01_tensors": {"mode": "full", "seconds": 9.0, "load_before": 0.3, "date": "x"},
@@ -43,8 +45,14 @@ def test_flops_per_example_counts_forward_and_backward_products():
 def test_the_page_reports_what_was_measured():
     text = benchmark.page(measured())
     assert "Some CPU, 2 cores" in text
-    assert "| the book (batch 50, steps_per_execution=100) | 40,000 | 64.0 | 64% |" in text
+    assert (
+        "| the book (batch 50, steps_per_execution=100, one inter-op thread) | 40,000 | 64.0 | 64% |"
+        in text
+    )
     assert "**4.0×**" in text  # book vs defaults
+    assert "**1.25×** on its own" in text  # one inter-op thread vs TensorFlow's default threads
+    assert "bit-identical under both thread settings" in text
+    assert "`model.predict(X)`, the first call 7.50 s, `model(X, training=False)` 0.06 s" in text
     assert "the book's settings reach **64%**." in text  # the target, 60%, is met
     assert "| 01_tensors | 8 | 0.1 | 0.3 | x |" in text
     assert "| 02_fundamentals | 14 | not recorded | – | – |" in text
@@ -80,3 +88,32 @@ def test_the_gpu_section_puts_the_cnn_cell_beside_its_chapter():
     text = " ".join(benchmark.gpu_expectation(runs))
     assert "its training cell took 12.4 of the chapter's 13.4 minutes here" in text
     assert "not a measurement" in " ".join(benchmark.gpu_expectation({}))
+
+
+def test_each_setting_measures_the_standard_mlp_in_a_fresh_process(monkeypatch):
+    calls = []
+
+    def fake(what, inter_op_threads):
+        calls.append((what, inter_op_threads))
+        return {"examples_per_s": len(calls), "weights": "ab"}
+
+    monkeypatch.setattr(benchmark, "in_fresh_process", fake)
+    rates = benchmark.throughput(rounds=2)
+    assert calls[: len(benchmark.SETTINGS)] == [
+        (key, setting.inter_op_threads) for key, setting in benchmark.SETTINGS.items()
+    ]
+    assert len(calls) == 2 * len(benchmark.SETTINGS)
+    first_book = list(benchmark.SETTINGS).index("book") + 1
+    assert rates["book"]["examples_per_s"] == first_book + len(benchmark.SETTINGS)  # the better
+
+
+def test_the_page_says_when_thread_settings_change_the_weights():
+    rates = measured()["throughput"]
+    rates["book"] = {**rates["book"], "weights": "cd"}
+    text = benchmark.page(measured(throughput=rates))
+    assert "The weights after the same epochs differ between the two thread settings." in text
+
+
+def test_a_failing_measurement_stops_with_its_error(monkeypatch):
+    with pytest.raises(SystemExit, match="Measuring 'no such setting' failed"):
+        benchmark.in_fresh_process("no such setting", 0)
