@@ -1,4 +1,5 @@
-"""Run mode and environment: quick/full switch, data folder, Colab/GPU detection, versions.
+"""Run mode and environment: quick/full switch, data folder, Colab/GPU detection, CPU threads,
+versions.
 
 Every environment variable the book reads is read here, and only here:
 
@@ -113,10 +114,11 @@ def use_one_inter_op_thread() -> bool:
     """On a CPU, let TensorFlow run one operation at a time, each on all cores; return True if set.
 
     By default TensorFlow runs independent operations side by side on a second pool of threads.
-    The book's models are small chains of operations that each use every core already, and on two
-    cores the side-by-side scheduling costs more than it gains: one epoch of the standard MLP is
-    faster with a single inter-op thread (measured by ``tools/benchmark.py``), and the results do
-    not change. A GPU machine, or an explicit ``TF_NUM_INTEROP_THREADS``, is left alone. Like
+    The book's models are small chains of operations that each use every core already; on the
+    two cores measured by ``tools/benchmark.py`` (the book's page "How fast is this book?"), one
+    epoch of the standard MLP trains faster with a single inter-op thread, and its weights come
+    out bit-identical. A GPU machine, or an
+    explicit ``TF_NUM_INTEROP_THREADS`` (``0`` keeps TensorFlow's default), is left alone. Like
     memory growth it must run before TensorFlow starts (``import helpers`` does it); later, a
     warning says so instead of failing the chapter.
     """
@@ -130,8 +132,8 @@ def use_one_inter_op_thread() -> bool:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError as error:  # TensorFlow has started already
         warnings.warn(
-            f"Could not set TensorFlow's inter-op threads ({error}); training runs at its default "
-            "speed. Restart the runtime and import helpers first.",
+            f"Could not set TensorFlow's inter-op threads ({error}); TensorFlow keeps its default "
+            "threads. Restart the runtime and import helpers first.",
             stacklevel=2,
         )
         return False

@@ -26,7 +26,7 @@ def measured(**changes) -> dict:
             "book_default_threads": {"examples_per_s": 32_000.0, "gflops": 51.2, "weights": "ab"},
             "book": {"examples_per_s": 40_000.0, "gflops": 64.0, "weights": "ab"},
         },
-        "first_prediction_seconds": {"predict": 7.5, "call": 0.06},
+        "first_prediction_seconds": {"predict": 7.5, "predict_one_step": 0.3, "call": 0.06},
         "quick_seconds": {"01_tensors": 8.0, "02_fundamentals": 14.0},
         "full_runs": {
             "01_tensors": {"mode": "full", "seconds": 9.0, "load_before": 0.3, "date": "x"},
@@ -46,13 +46,16 @@ def test_the_page_reports_what_was_measured():
     text = benchmark.page(measured())
     assert "Some CPU, 2 cores" in text
     assert (
-        "| the book (batch 50, steps_per_execution=100, one inter-op thread) | 40,000 | 64.0 | 64% |"
-        in text
+        "| the book (batch 50, steps_per_execution=100, one inter-op thread) "
+        "| 40,000 | 64.0 | 64% |" in text
     )
     assert "**4.0×**" in text  # book vs defaults
-    assert "**1.25×** on its own" in text  # one inter-op thread vs TensorFlow's default threads
+    assert "sets on a CPU: **1.25×**" in text  # one inter-op thread vs TensorFlow's default threads
     assert "bit-identical under both thread settings" in text
-    assert "`model.predict(X)`, the first call 7.50 s, `model(X, training=False)` 0.06 s" in text
+    assert (
+        "`model.predict(X)` after `steps_per_execution=100` 7.50 s, `model.predict(X)` after"
+        " `steps_per_execution=1` 0.30 s, `model(X, training=False)` 0.06 s" in text
+    )
     assert "the book's settings reach **64%**." in text  # the target, 60%, is met
     assert "| 01_tensors | 8 | 0.1 | 0.3 | x |" in text
     assert "| 02_fundamentals | 14 | not recorded | – | – |" in text
@@ -95,7 +98,9 @@ def test_each_setting_measures_the_standard_mlp_in_a_fresh_process(monkeypatch):
 
     def fake(what, inter_op_threads):
         calls.append((what, inter_op_threads))
-        return {"examples_per_s": len(calls), "weights": "ab"}
+        rate = 100 - len(calls) if what == "book" else len(calls)  # book: slower in round 2
+        threads = 1 if inter_op_threads is None else inter_op_threads
+        return {"examples_per_s": rate, "weights": "ab", "inter_op_threads": threads}
 
     monkeypatch.setattr(benchmark, "in_fresh_process", fake)
     rates = benchmark.throughput(rounds=2)
@@ -104,7 +109,17 @@ def test_each_setting_measures_the_standard_mlp_in_a_fresh_process(monkeypatch):
     ]
     assert len(calls) == 2 * len(benchmark.SETTINGS)
     first_book = list(benchmark.SETTINGS).index("book") + 1
-    assert rates["book"]["examples_per_s"] == first_book + len(benchmark.SETTINGS)  # the better
+    assert rates["book"]["examples_per_s"] == 100 - first_book  # the faster, first round kept
+    assert rates["defaults"]["examples_per_s"] == 1 + len(benchmark.SETTINGS)  # second round
+
+
+def test_a_setting_run_with_other_threads_than_its_label_stops_the_benchmark(monkeypatch):
+    def on_a_gpu_machine(what, inter_op_threads):  # helpers left the threads alone
+        return {"examples_per_s": 1.0, "weights": "ab", "inter_op_threads": 0}
+
+    monkeypatch.setattr(benchmark, "in_fresh_process", on_a_gpu_machine)
+    with pytest.raises(SystemExit, match="Setting 'book' ran with 0 inter-op threads, not 1"):
+        benchmark.throughput(rounds=1)
 
 
 def test_the_page_says_when_thread_settings_change_the_weights():
@@ -112,8 +127,10 @@ def test_the_page_says_when_thread_settings_change_the_weights():
     rates["book"] = {**rates["book"], "weights": "cd"}
     text = benchmark.page(measured(throughput=rates))
     assert "The weights after the same epochs differ between the two thread settings." in text
+    del rates["book"]["weights"]  # not measured: nothing said either way
+    assert "The weights after the same epochs" not in benchmark.page(measured(throughput=rates))
 
 
-def test_a_failing_measurement_stops_with_its_error(monkeypatch):
+def test_a_failing_measurement_stops_with_its_error():
     with pytest.raises(SystemExit, match="Measuring 'no such setting' failed"):
         benchmark.in_fresh_process("no such setting", 0)

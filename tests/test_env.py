@@ -268,10 +268,11 @@ def test_inter_op_threads_left_alone_on_a_gpu_machine(threading_config, monkeypa
     assert threading_config.inter_op == []
 
 
+@pytest.mark.parametrize("value", ["0", " 2 "])
 def test_inter_op_threads_left_alone_when_tensorflows_variable_is_set(
-    threading_config, monkeypatch
+    threading_config, monkeypatch, value
 ):
-    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "2")
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", value)
     assert env.use_one_inter_op_thread() is False
     assert threading_config.inter_op == []
 
@@ -283,6 +284,6 @@ def test_inter_op_threads_too_late_warns_instead_of_failing(threading_config):
 
 
 def test_import_helpers_set_one_inter_op_thread_on_this_cpu():
-    if env.gpu_devices() or os.environ.get("TF_NUM_INTEROP_THREADS"):
+    if env.gpu_devices() or os.environ.get("TF_NUM_INTEROP_THREADS", "").strip():
         pytest.skip("only on a CPU-only machine without TF_NUM_INTEROP_THREADS")
     assert tf.config.threading.get_inter_op_parallelism_threads() == 1

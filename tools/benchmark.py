@@ -10,9 +10,15 @@ What it measures, on this machine:
   book's settings (batch 50 as the sources, ``steps_per_execution=100``, one inter-op thread as
   ``import helpers`` sets on a CPU), each setting in a fresh process (threads are set once per
   process), taking turns and keeping each one's fastest epoch, so all see the same machine;
+  each child also reports the inter-op threads it ran with (checked against the setting) and a
+  digest of the trained weights (the page says whether the thread settings change them);
 - the same MLP's arithmetic (6 FLOPs per weight per example: forward, and the two matrix
   products of the backward pass) divided by the machine's matmul limit, measured by running
-  exactly those matrix products at batch 50 in a compiled loop;
+  exactly those matrix products at batch 50 in a compiled loop (the best of both thread
+  settings);
+- the time to a new network's first outputs on 5,000 images: ``model.predict`` after
+  ``compile(steps_per_execution=100)``, the same after ``steps_per_execution=1``, and calling
+  the model;
 - each chapter's time in quick mode (run here, outputs not stored) and in full mode (as stored by
   the last full run, ``tools/execute.py``, with the load the machine had then).
 
@@ -151,23 +157,25 @@ def standard_mlp(steps_per_execution: int, jit_compile: bool = False):
     return model
 
 
-#: Two ways of computing a new network's outputs on MNIST's 5,000 validation images.
+#: Ways of computing a new network's outputs on MNIST's 5,000 validation images:
+#: key -> (what the page calls it, the steps_per_execution the network was compiled with).
 PREDICTIONS = {
-    "predict": "`model.predict(X)`, the first call",
-    "call": "`model(X, training=False)`",
+    "predict": ("`model.predict(X)` after `steps_per_execution=100`", 100),
+    "predict_one_step": ("`model.predict(X)` after `steps_per_execution=1`", 1),
+    "call": ("`model(X, training=False)`", 100),
 }
 
 
 def first_prediction(how: str) -> float:
-    """Seconds to the outputs of a new standard MLP compiled with steps_per_execution=100."""
+    """Seconds to the first outputs of a new standard MLP, as ``PREDICTIONS[how]`` computes them."""
     import numpy as np
 
     from helpers import data
 
     _, (X, _), _ = data.load_splits("mnist", quick=False)
-    model = standard_mlp(100)
+    model = standard_mlp(PREDICTIONS[how][1])
     start = time.perf_counter()
-    if how == "predict":
+    if how.startswith("predict"):
         model.predict(X, verbose=0)
     else:
         np.asarray(model(X, training=False))
@@ -190,24 +198,30 @@ def one_setting(key: str, repeats: int = 2) -> dict:
         start = time.perf_counter()
         model.fit(X, y, batch_size=setting.batch, epochs=1, verbose=0)
         best = min(best, time.perf_counter() - start)
+    import tensorflow as tf
+
     digest = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
-    return {"examples_per_s": len(X) / best, "weights": digest[:16]}
+    return {
+        "examples_per_s": len(X) / best,
+        "weights": digest[:16],
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
 
 
-def in_fresh_process(what: str, inter_op_threads: int | None):
-    """Measure ``what`` ("matmul", a key of SETTINGS or of PREDICTIONS) in a new Python process, which imports
-    helpers first, with the given inter-op threads (TensorFlow sets them once per process)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTEROP_THREADS"}
+def in_fresh_process(what: str, inter_op_threads: int | None) -> float | dict:
+    """Measure ``what`` ("matmul", a key of SETTINGS or of PREDICTIONS) in a new Python process,
+    which imports helpers first, with the given inter-op threads (None: what helpers sets)."""
+    child_env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTEROP_THREADS"}
     if inter_op_threads is not None:
-        env["TF_NUM_INTEROP_THREADS"] = str(inter_op_threads)
+        child_env["TF_NUM_INTEROP_THREADS"] = str(inter_op_threads)
     done = subprocess.run(
         [sys.executable, __file__, "--measure", what],
         cwd=ROOT,
-        env=env,
+        env=child_env,
         capture_output=True,
         text=True,
     )
-    if done.returncode:
+    if done.returncode or not done.stdout.strip():
         raise SystemExit(f"Measuring {what!r} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.splitlines()[-1])  # what the child printed last
 
@@ -218,9 +232,16 @@ def throughput(rounds: int = 3) -> dict[str, dict]:
     best = {}
     for _ in range(rounds):
         for key, setting in SETTINGS.items():
-            measured = in_fresh_process(key, setting.inter_op_threads)
-            if key not in best or measured["examples_per_s"] > best[key]["examples_per_s"]:
-                best[key] = measured
+            rate = in_fresh_process(key, setting.inter_op_threads)
+            expected = 1 if setting.inter_op_threads is None else setting.inter_op_threads
+            if rate["inter_op_threads"] != expected:
+                raise SystemExit(
+                    f"Setting {key!r} ran with {rate['inter_op_threads']} inter-op threads, not "
+                    f"{expected}, so its row would be mislabelled (on a GPU machine helpers "
+                    "leaves the threads alone: measure on a CPU-only one)."
+                )
+            if key not in best or rate["examples_per_s"] > best[key]["examples_per_s"]:
+                best[key] = rate
     return best
 
 
@@ -309,7 +330,8 @@ def page(results: dict) -> str:
         f"The book's standard network (784-300-100-10, ReLU, SGD) for one epoch of MNIST's 55,000",
         f"training images. Each example costs {results['flops_per_example']:,} floating-point",
         "operations (2 per weight forward, 4 backward). The machine's limit for this network is",
-        f"the speed of its own matrix products at batch {BATCH}, run alone in a compiled loop:",
+        f"the speed of its own matrix products at batch {BATCH}, run alone in a compiled loop",
+        "(the faster of TensorFlow's default threads and one inter-op thread):",
         f"**{results['matmul_limit_gflops']:.1f} GFLOP/s**.",
         "",
         "| settings | examples per second | GFLOP/s | share of the matmul limit |",
@@ -337,30 +359,40 @@ def page(results: dict) -> str:
     if "book_default_threads" in rates:
         default_threads = rates["book_default_threads"]
         threads = book["examples_per_s"] / default_threads["examples_per_s"]
-        same = book.get("weights") and book.get("weights") == default_threads.get("weights")
+        digests = {default_threads.get("weights"), book.get("weights")}
         lines += [
-            "The book's row differs from the one above it only by one inter-op thread, which"
-            f" `import helpers` sets on a CPU: **{threads:.2f}×** on its own. By default",
-            "TensorFlow schedules independent operations on a second pool of threads; for a chain",
-            "of small operations that each use every core already, the hand-overs cost more than",
-            "they gain. "
+            "The book's row differs from the row with TensorFlow's default threads only by one"
+            f" inter-op thread, which `import helpers` sets on a CPU: **{threads:.2f}×** on its",
+            "own. By default TensorFlow schedules independent operations on a second pool of",
+            "threads; for a chain of small operations that each use every core already, the",
+            "hand-overs cost more than they gain."
             + (
-                "The weights after the same epochs are bit-identical under both thread settings"
-                " (the same SHA-256 digest)."
-                if same
-                else "The weights after the same epochs differ between the two thread settings."
+                ""
+                if None in digests
+                else (
+                    " The weights after the same epochs are bit-identical under both thread"
+                    " settings (the same SHA-256 digest)."
+                    if len(digests) == 1
+                    else " The weights after the same epochs differ between the two thread"
+                    " settings."
+                )
             ),
         ]
     predictions = results.get("first_prediction_seconds")
     if predictions:
         lines += [
             "",
-            "The same network's outputs for MNIST's 5,000 validation images, right after it is"
-            " compiled with `steps_per_execution=100`: "
-            + ", ".join(f"{label} {predictions[how]:.2f} s" for how, label in PREDICTIONS.items())
-            + ". `predict` first traces a function that runs up to 100 batches, one after the"
-            " other, written out 100 times (and again for the last, shorter group); the chapters"
-            " that check many new networks call them instead.",
+            "Time to the first outputs of a new standard network for MNIST's 5,000 validation"
+            " images: "
+            + ", ".join(
+                f"{label} {predictions[how]:.2f} s"
+                for how, (label, _) in PREDICTIONS.items()
+                if how in predictions
+            )
+            + ". `predict` hands its compiled function a list of up to `steps_per_execution`"
+            " batches and traces the step once per batch (100 copies joined by concatenations),"
+            " then again for the last, shorter list; `fit` and `evaluate` loop instead. Chapter 7,"
+            " which checks the outputs of many new networks, calls the networks instead.",
         ]
     lines += [
         "",
@@ -444,18 +476,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--make-test", action="store_true", help="also time `make test`")
     parser.add_argument("--page-only", action="store_true", help="rewrite the page from the JSON")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child of in_fresh_process
+    parser.add_argument(  # the child of in_fresh_process
+        "--measure", choices=["matmul", *SETTINGS, *PREDICTIONS], help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.measure:
         import helpers  # noqa: F401  (sets the threads as a chapter has them)
 
         if args.measure == "matmul":
-            measured = matmul_limit()
+            value = matmul_limit()
         elif args.measure in PREDICTIONS:
-            measured = first_prediction(args.measure)
+            value = first_prediction(args.measure)
         else:
-            measured = one_setting(args.measure)
-        print(json.dumps(measured))
+            value = one_setting(args.measure)
+        print(json.dumps(value))
         return 0
     if args.page_only:
         results = json.loads(RESULTS.read_text())
