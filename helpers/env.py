@@ -114,10 +114,9 @@ def use_one_inter_op_thread() -> bool:
     """On a CPU, let TensorFlow run one operation at a time, each on all cores; return True if set.
 
     By default TensorFlow runs independent operations side by side on a second pool of threads.
-    The book's models are small chains of operations that each use every core already; on the
-    two cores measured by ``tools/benchmark.py`` (the book's page "How fast is this book?"), one
-    epoch of the standard MLP trains faster with a single inter-op thread, and its weights come
-    out bit-identical. A GPU machine, or an
+    The book's models are small chains of operations that each use every core already.
+    ``tools/benchmark.py`` (the book's page "How fast is this book?") measures one epoch of the
+    standard MLP under both settings; the weights come out bit-identical. A GPU machine, or an
     explicit ``TF_NUM_INTEROP_THREADS`` (``0`` keeps TensorFlow's default), is left alone. Like
     memory growth it must run before TensorFlow starts (``import helpers`` does it); later, a
     warning says so instead of failing the chapter.

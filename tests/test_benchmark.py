@@ -122,6 +122,16 @@ def test_a_setting_run_with_other_threads_than_its_label_stops_the_benchmark(mon
         benchmark.throughput(rounds=1)
 
 
+def test_the_page_says_when_one_inter_op_thread_is_slower():
+    rates = measured()["throughput"]
+    rates["book"] = {**rates["book"], "examples_per_s": 28_800.0}
+    text = benchmark.page(measured(throughput=rates))
+    assert (
+        "**0.90×** on its\nown: slower, so in this run the setting did not pay for itself." in text
+    )
+    assert "hand-overs cost more" not in text
+
+
 def test_the_page_says_when_thread_settings_change_the_weights():
     rates = measured()["throughput"]
     rates["book"] = {**rates["book"], "weights": "cd"}

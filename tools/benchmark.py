@@ -363,9 +363,13 @@ def page(results: dict) -> str:
         lines += [
             "The book's row differs from the row with TensorFlow's default threads only by one"
             f" inter-op thread, which `import helpers` sets on a CPU: **{threads:.2f}×** on its",
-            "own. By default TensorFlow schedules independent operations on a second pool of",
-            "threads; for a chain of small operations that each use every core already, the",
-            "hand-overs cost more than they gain."
+            (
+                "own. By default TensorFlow schedules independent operations on a second pool of"
+                " threads; for a chain of small operations that each use every core already, the"
+                " hand-overs cost more than they gain."
+                if threads >= 1
+                else "own: slower, so in this run the setting did not pay for itself."
+            )
             + (
                 ""
                 if None in digests
