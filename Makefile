@@ -15,7 +15,7 @@ help:
 	@echo "make test           run every test (helpers, workflows, notebooks with nbval, book build)"
 	@echo "make test-compat    chapters (quick) and helpers' tests on Colab's runtimes and the oldest declared versions"
 	@echo "make benchmark      measure throughput and chapter times; writes book/benchmark.md"
-	@echo "make execute        re-run every chapter in full mode and store its outputs (slow)"
+	@echo "make execute        re-run every chapter in full mode, two at a time, and store the outputs (slow)"
 	@echo "make execute-quick  the same in quick mode, outputs not stored (a smoke test)"
 	@echo "make format         format the code: chapters to 79 columns (the book's width), the rest to 100"
 	@echo "make freeze         re-pin requirements.txt from the current environment"
@@ -45,10 +45,10 @@ benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark.py --make-test
 
 execute: $(STAMP)
-	$(BIN)/python tools/execute.py --mode full chapters/*.ipynb
+	$(BIN)/python tools/execute.py --mode full --jobs 2 chapters/*.ipynb
 
 execute-quick: $(STAMP)
-	$(BIN)/python tools/execute.py --mode quick --no-write chapters/*.ipynb
+	$(BIN)/python tools/execute.py --mode quick --no-write --jobs 2 chapters/*.ipynb
 
 format: $(STAMP)
 	$(BIN)/black --quiet --line-length 79 chapters

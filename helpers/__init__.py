@@ -1,9 +1,9 @@
 """The small package every chapter of the book imports.
 
 ``import helpers`` comes first in a chapter: it quiets TensorFlow's start-up chatter, configures
-TensorFlow before it starts (GPU memory growth; on a CPU, one inter-op thread), then loads the
-rooms of the package: ``env``, ``data``, ``plots``, ``training``, ``diagnostics``, ``results``,
-``widgets``, ``paths``, ``schedules``.
+GPU memory growth before TensorFlow starts, then loads the rooms of the package: ``env``,
+``data``, ``plots``, ``training``, ``diagnostics``, ``results``, ``widgets``, ``paths``,
+``schedules``.
 """
 
 from helpers import env  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -13,9 +13,8 @@ with env.quiet_native_stderr():
 
     tf.config.list_physical_devices("GPU")  # where TensorFlow probes CUDA, noisily
 
-# outside the quiet block, so that their warnings reach the reader
+# outside the quiet block, so that its warning reaches the reader
 env.enable_memory_growth()  # before any GPU is used
-env.use_one_inter_op_thread()  # before TensorFlow starts; CPU only
 
 from helpers import (  # noqa: E402
     data,

@@ -1,13 +1,11 @@
-"""Run mode and environment: quick/full switch, data folder, Colab/GPU detection, CPU threads,
-versions.
+"""Run mode and environment: quick/full switch, data folder, Colab/GPU detection, versions.
 
 Every environment variable the book reads is read here, and only here:
 
 - ``BOOK_QUICK=1`` turns quick mode on: the same code on small data subsets.
 - ``BOOK_DATA_DIR`` names a folder to look in first for datasets.
 - ``BOOK_BATCH=1`` says nobody is watching (CI, the execution tool): no progress bars.
-- ``TF_NUM_INTEROP_THREADS``, TensorFlow's own, when set, keeps :func:`use_one_inter_op_thread`
-  from choosing for it.
+- ``TF_NUM_INTRAOP_THREADS``, TensorFlow's own, is read to report the threads it allows.
 """
 
 from __future__ import annotations
@@ -77,12 +75,16 @@ def gpu_devices() -> list[str]:
 
 
 def device() -> str:
-    """Return what trains the models here: the GPUs by name, or the CPU and its number of cores."""
+    """Return what trains the models here: the GPUs by name, or the CPU and its number of cores,
+    with TensorFlow's threads when ``TF_NUM_INTRAOP_THREADS`` limits them (as ``make execute``
+    does to run two chapters at once)."""
     import tensorflow as tf
 
     gpus = _gpus()
     if not gpus:
-        return f"CPU, {os.cpu_count()} cores"
+        threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
+        limited = f", TensorFlow on {threads} thread{'s' * (threads != '1')}" if threads else ""
+        return f"CPU, {os.cpu_count()} cores{limited}"
     details = tf.config.experimental.get_device_details
     return "GPU: " + ", ".join(details(gpu).get("device_name", gpu.name) for gpu in gpus)
 
@@ -108,35 +110,6 @@ def enable_memory_growth() -> list[str]:
                 stacklevel=2,
             )
     return [gpu.name for gpu in gpus]
-
-
-def use_one_inter_op_thread() -> bool:
-    """On a CPU, let TensorFlow run one operation at a time, each on all cores; return True if set.
-
-    By default TensorFlow runs independent operations side by side on a second pool of threads.
-    The book's models are small chains of operations that each use every core already.
-    ``tools/benchmark.py`` (the book's page "How fast is this book?") measures one epoch of the
-    standard MLP under both settings; the weights come out bit-identical. A GPU machine, or an
-    explicit ``TF_NUM_INTEROP_THREADS`` (``0`` keeps TensorFlow's default), is left alone. Like
-    memory growth it must run before TensorFlow starts (``import helpers`` does it); later, a
-    warning says so instead of failing the chapter.
-    """
-    import warnings
-
-    import tensorflow as tf
-
-    if _gpus() or os.environ.get("TF_NUM_INTEROP_THREADS", "").strip():
-        return False
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError as error:  # TensorFlow has started already
-        warnings.warn(
-            f"Could not set TensorFlow's inter-op threads ({error}); TensorFlow keeps its default "
-            "threads. Restart the runtime and import helpers first.",
-            stacklevel=2,
-        )
-        return False
-    return True
 
 
 def versions(

@@ -22,9 +22,20 @@ def measured(**changes) -> dict:
         "matmul_limit_gflops": 100.0,
         "flops_per_example": benchmark.flops_per_example(),
         "throughput": {
-            "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0},
-            "book_default_threads": {"examples_per_s": 32_000.0, "gflops": 51.2, "weights": "ab"},
-            "book": {"examples_per_s": 40_000.0, "gflops": 64.0, "weights": "ab"},
+            "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0, "weights": ["cd"]},
+            "book": {"examples_per_s": 40_000.0, "gflops": 64.0, "weights": ["ab"]},
+            "book_shared_threads": {
+                "examples_per_s": 36_000.0,
+                "gflops": 57.6,
+                "weights": ["ab"],
+                "intra_op_threads": 1,
+            },
+            "book_side_by_side": {
+                "examples_per_s": 60_000.0,
+                "gflops": 96.0,
+                "weights": ["ab", "ab"],
+                "intra_op_threads": 1,
+            },
         },
         "first_prediction_seconds": {"predict": 7.5, "predict_one_step": 0.3, "call": 0.06},
         "quick_seconds": {"01_tensors": 8.0, "02_fundamentals": 14.0},
@@ -38,28 +49,106 @@ def measured(**changes) -> dict:
     return results
 
 
-def test_flops_per_example_counts_forward_and_backward_products():
-    assert benchmark.flops_per_example() == 6 * (784 * 300 + 300 * 100 + 100 * 10)
+def test_flops_per_example_counts_the_products_keras_computes():
+    # forward and weights' gradients everywhere; inputs' gradients except for the images
+    assert benchmark.flops_per_example() == 4 * (784 * 300 + 300 * 100 + 100 * 10) + 2 * (
+        300 * 100 + 100 * 10
+    )
 
 
 def test_the_page_reports_what_was_measured():
     text = benchmark.page(measured())
     assert "Some CPU, 2 cores" in text
-    assert (
-        "| the book (batch 50, steps_per_execution=100, one inter-op thread) "
-        "| 40,000 | 64.0 | 64% |" in text
-    )
+    assert "| the book (batch 50, steps_per_execution=100) | 40,000 | 64.0 | 64% |" in text
     assert "**4.0×**" in text  # book vs defaults
-    assert "sets on a CPU: **1.25×**" in text  # one inter-op thread vs TensorFlow's default threads
-    assert "bit-identical under both thread settings" in text
+    assert "| the book on 1 intra-op thread(s), alone | 36,000 | 57.6 | 58% |" in text
+    assert "one training runs\nat **0.90×** its speed" in text  # one thread vs every core
+    assert "train **1.50×** as many examples per second as one training on all cores, which" in text
+    assert "bit-identical in every one of these processes" in text
     assert (
         "`model.predict(X)` after `steps_per_execution=100` 7.50 s, `model.predict(X)` after"
         " `steps_per_execution=1` 0.30 s, `model(X, training=False)` 0.06 s" in text
     )
-    assert "the book's settings reach **64%**." in text  # the target, 60%, is met
-    assert "| 01_tensors | 8 | 0.1 | 0.3 | x |" in text
-    assert "| 02_fundamentals | 14 | not recorded | – | – |" in text
+    assert "the book's settings reach **64%**. Two trainings side by side reach **96%**" in text
+    assert "| 01_tensors | 8 | 0.1 | 1 | 0.3 | default | x |" in text
+    assert "| 02_fundamentals | 14 | not recorded | – | – | – | – |" in text
+    assert "the chapters' own times add up to **0.1 minutes** (1 of 2 chapters recorded)" in text
     assert "**10.0 minutes**" in text  # make test
+
+
+def test_the_page_says_when_threads_change_the_weights_or_two_at_once_do_not_pay():
+    rates = measured()["throughput"]
+    rates["book_side_by_side"] = {
+        **rates["book_side_by_side"],
+        "weights": ["ab", "ef"],
+        "examples_per_s": 38_000.0,
+    }
+    text = benchmark.page(measured(throughput=rates))
+    assert (
+        "not the same in all these processes (SHA-256 digests: book ab; alone ab; side ab, ef)"
+        in text
+    )
+    assert "**0.95×** as many examples per second as one training on all cores: no gain" in text
+    assert "which is why `make execute`" not in text
+    rates["book_side_by_side"]["weights"] = []  # not measured: nothing said either way
+    assert "The weights after the same epochs" not in benchmark.page(measured(throughput=rates))
+
+
+def test_refreshing_the_page_from_measurements_of_other_settings_says_what_to_do(
+    tmp_path, monkeypatch
+):
+    old = measured()
+    old["throughput"]["book_default_threads"] = old["throughput"].pop("book_shared_threads")
+    monkeypatch.setattr(benchmark, "RESULTS", tmp_path / "benchmark.json")
+    monkeypatch.setattr(benchmark, "PAGE", tmp_path / "benchmark.md")
+    with pytest.raises(ValueError, match="no benchmark.json yet: run `make benchmark` first"):
+        benchmark.refresh_page()
+    benchmark.RESULTS.write_text(json.dumps(old))
+    with pytest.raises(ValueError, match=r"no longer has \(book_default_threads\): run `make benchmark`"):
+        benchmark.refresh_page()
+    assert not benchmark.PAGE.exists()
+    benchmark.RESULTS.write_text(json.dumps(measured()))
+    benchmark.refresh_page()  # the measurements kept, the chapters' stored runs brought in
+    refreshed = json.loads(benchmark.RESULTS.read_text())
+    assert refreshed["full_runs"] == benchmark.stored_full_runs()
+    assert benchmark.PAGE.read_text(encoding="utf-8") == benchmark.page(refreshed)
+
+
+def full_run(started: str, seconds: float, together: dict | None) -> dict:
+    return {
+        "mode": "full",
+        "seconds": seconds,
+        "load_before": 1.0,
+        "date": "x",
+        "started": started,
+        "together": together,
+    }
+
+
+def test_the_whole_book_wall_time_comes_from_one_make_execute():
+    together = {"started": "2026-11-27T10:00:00", "jobs": 2}
+    runs = {
+        "01_tensors": full_run("2026-11-27T10:00:05", 600.0, together),
+        "02_fundamentals": full_run("2026-11-27T10:00:06", 300.0, together),
+        "03_first_networks": full_run("2026-11-27T10:05:07", 900.0, together),
+    }
+    assert benchmark.whole_book(runs) == {"jobs": 2, "seconds": 307 + 900}
+    aware = {**together, "started": "2026-11-27T10:00:00+00:00"}  # as tools/execute.py writes it
+    runs_aware = {
+        name: {**run, "started": run["started"] + "+00:00", "together": aware}
+        for name, run in runs.items()
+    }
+    assert benchmark.whole_book(runs_aware) == {"jobs": 2, "seconds": 307 + 900}
+    quick = {name: 1.0 for name in runs}
+    text = benchmark.page(measured(full_runs=runs, quick_seconds=quick))
+    assert "one `make execute` (2 chapters at a time, the longest first): **20.1 minutes**" in text
+    assert "the chapters' own times add up to 30.0" in text
+    runs["02_fundamentals"] = full_run(
+        "2026-11-27T12:00:00", 300.0, {**together, "started": "2026-11-27T12:00:00"}
+    )
+    assert benchmark.whole_book(runs) is None  # re-run on its own later: no one wall time
+    runs["02_fundamentals"] = None
+    assert benchmark.whole_book(runs) is None
 
 
 def test_the_page_explains_a_share_below_the_target():
@@ -84,6 +173,9 @@ def test_the_published_page_is_generated_from_the_published_measurements():
         results
     ), "book/benchmark.md is out of date: run python tools/benchmark.py --page-only"
     assert set(results["quick_seconds"]) == {path.stem for path in benchmark.chapters()}
+    assert (
+        results["full_runs"] == benchmark.stored_full_runs()
+    ), "a chapter was re-run in full mode since: run python tools/benchmark.py --page-only"
 
 
 def test_the_gpu_section_puts_the_cnn_cell_beside_its_chapter():
@@ -93,54 +185,62 @@ def test_the_gpu_section_puts_the_cnn_cell_beside_its_chapter():
     assert "not a measurement" in " ".join(benchmark.gpu_expectation({}))
 
 
-def test_each_setting_measures_the_standard_mlp_in_a_fresh_process(monkeypatch):
+def test_the_settings_and_the_matmul_limit_take_turns_and_keep_their_best(monkeypatch):
     calls = []
 
-    def fake(what, inter_op_threads):
-        calls.append((what, inter_op_threads))
+    def fake(what, threads, processes):
+        calls.append((what, threads, processes))
         rate = 100 - len(calls) if what == "book" else len(calls)  # book: slower in round 2
-        threads = 1 if inter_op_threads is None else inter_op_threads
-        return {"examples_per_s": rate, "weights": "ab", "inter_op_threads": threads}
+        return {"examples_per_s": float(rate), "weights": ["ab"]}
 
-    monkeypatch.setattr(benchmark, "in_fresh_process", fake)
-    rates = benchmark.throughput(rounds=2)
-    assert calls[: len(benchmark.SETTINGS)] == [
-        (key, setting.inter_op_threads) for key, setting in benchmark.SETTINGS.items()
+    monkeypatch.setattr(benchmark, "in_fresh_processes", fake)
+    limit, rates = benchmark.throughput(rounds=2)
+    layouts = [("matmul", *layout) for layout in benchmark.MATMUL_LAYOUTS]
+    one_round = layouts + [
+        (key, setting.intra_op_threads, setting.processes)
+        for key, setting in benchmark.SETTINGS.items()
     ]
-    assert len(calls) == 2 * len(benchmark.SETTINGS)
-    first_book = list(benchmark.SETTINGS).index("book") + 1
+    assert calls == one_round * 2
+    assert ("book_side_by_side", benchmark.SHARED_THREADS, 2) in calls
+    assert limit == (len(one_round) + len(layouts)) * benchmark.flops_per_example()  # round 2
+    first_book = one_round.index(("book", None, 1)) + 1
     assert rates["book"]["examples_per_s"] == 100 - first_book  # the faster, first round kept
-    assert rates["defaults"]["examples_per_s"] == 1 + len(benchmark.SETTINGS)  # second round
+    assert rates["defaults"]["examples_per_s"] == len(one_round) + len(layouts) + 1
 
 
-def test_a_setting_run_with_other_threads_than_its_label_stops_the_benchmark(monkeypatch):
-    def on_a_gpu_machine(what, inter_op_threads):  # helpers left the threads alone
-        return {"examples_per_s": 1.0, "weights": "ab", "inter_op_threads": 0}
+FAKE_CHILD = """
+import json, os, sys, time
+from pathlib import Path
+first = Path(sys.argv[-1] + ".first")
+try:
+    first.touch(exist_ok=False)
+    time.sleep(1.5)  # the first child is slow to warm up
+except FileExistsError:
+    pass
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.time()
+time.sleep(1)
+print(json.dumps({"examples": 100, "start": start, "end": time.time(),
+                  "weights": os.environ.get("TF_NUM_INTRAOP_THREADS", "all")}))
+"""
 
-    monkeypatch.setattr(benchmark, "in_fresh_process", on_a_gpu_machine)
-    with pytest.raises(SystemExit, match="Setting 'book' ran with 0 inter-op threads, not 1"):
-        benchmark.throughput(rounds=1)
 
-
-def test_the_page_says_when_one_inter_op_thread_is_slower():
-    rates = measured()["throughput"]
-    rates["book"] = {**rates["book"], "examples_per_s": 28_800.0}
-    text = benchmark.page(measured(throughput=rates))
-    assert (
-        "**0.90×** on its\nown: slower, so in this run the setting did not pay for itself." in text
-    )
-    assert "hand-overs cost more" not in text
-
-
-def test_the_page_says_when_thread_settings_change_the_weights():
-    rates = measured()["throughput"]
-    rates["book"] = {**rates["book"], "weights": "cd"}
-    text = benchmark.page(measured(throughput=rates))
-    assert "The weights after the same epochs differ between the two thread settings." in text
-    del rates["book"]["weights"]  # not measured: nothing said either way
-    assert "The weights after the same epochs" not in benchmark.page(measured(throughput=rates))
+def test_processes_side_by_side_start_together_with_the_threads_asked_for(tmp_path, monkeypatch):
+    child = tmp_path / "child.py"
+    child.write_text(FAKE_CHILD)
+    monkeypatch.setattr(benchmark, "__file__", str(child))
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "7")  # the caller's value is not passed on
+    pair = benchmark.in_fresh_processes(str(tmp_path / "pair"), threads=1, processes=2)
+    assert pair["weights"] == ["1", "1"] and pair["processes"] == 2
+    # both timed together despite the slow warm-up: 200 examples in about 1 s, not 2 or more
+    assert 200 / 1.5 < pair["examples_per_s"] <= 200 / 1
+    alone = benchmark.in_fresh_processes(str(tmp_path / "alone"))
+    assert alone["weights"] == ["all"]  # TensorFlow's default threads
 
 
 def test_a_failing_measurement_stops_with_its_error():
     with pytest.raises(SystemExit, match="Measuring 'no such setting' failed"):
-        benchmark.in_fresh_process("no such setting", 0)
+        benchmark.in_fresh_processes("no such setting", 1, 2)
+    with pytest.raises(SystemExit, match="Measuring 'no such way' failed"):
+        benchmark.first_output("no such way")

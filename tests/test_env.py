@@ -229,61 +229,9 @@ def test_device_names_the_gpus_by_their_model(monkeypatch):
 def test_device_on_a_cpu_only_machine_counts_the_cores(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: [])
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     assert env.device() == "CPU, 2 cores"
-
-
-class FakeThreading:
-    """Stands in for ``tf.config.threading``; ``started`` makes it refuse like a running TF."""
-
-    def __init__(self, started=False):
-        self.started, self.inter_op = started, []
-
-    def set_inter_op_parallelism_threads(self, n):
-        if self.started:
-            raise RuntimeError("Inter op parallelism cannot be modified after initialization.")
-        self.inter_op.append(n)
-
-
-@pytest.fixture
-def threading_config(monkeypatch):
-    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
-    monkeypatch.setattr(env, "_gpus", lambda: [])
-    fake = FakeThreading()
-    monkeypatch.setattr(
-        tf.config.threading,
-        "set_inter_op_parallelism_threads",
-        fake.set_inter_op_parallelism_threads,
-    )
-    return fake
-
-
-def test_one_inter_op_thread_on_a_cpu(threading_config):
-    assert env.use_one_inter_op_thread() is True
-    assert threading_config.inter_op == [1]
-
-
-def test_inter_op_threads_left_alone_on_a_gpu_machine(threading_config, monkeypatch):
-    monkeypatch.setattr(env, "_gpus", lambda: FakeGPUConfig().gpus)
-    assert env.use_one_inter_op_thread() is False
-    assert threading_config.inter_op == []
-
-
-@pytest.mark.parametrize("value", ["0", " 2 "])
-def test_inter_op_threads_left_alone_when_tensorflows_variable_is_set(
-    threading_config, monkeypatch, value
-):
-    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", value)
-    assert env.use_one_inter_op_thread() is False
-    assert threading_config.inter_op == []
-
-
-def test_inter_op_threads_too_late_warns_instead_of_failing(threading_config):
-    threading_config.started = True
-    with pytest.warns(UserWarning, match="Restart the runtime and import helpers first"):
-        assert env.use_one_inter_op_thread() is False
-
-
-def test_import_helpers_set_one_inter_op_thread_on_this_cpu():
-    if env.gpu_devices() or os.environ.get("TF_NUM_INTEROP_THREADS", "").strip():
-        pytest.skip("only on a CPU-only machine without TF_NUM_INTEROP_THREADS")
-    assert tf.config.threading.get_inter_op_parallelism_threads() == 1
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # as `make execute` runs two chapters
+    assert env.device() == "CPU, 2 cores, TensorFlow on 1 thread"
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "4")
+    assert env.device() == "CPU, 2 cores, TensorFlow on 4 threads"

@@ -100,6 +100,88 @@ def test_execute_leaves_the_file_alone_without_write(tmp_path):
     assert notebook.read_text() == before
 
 
+def test_execute_runs_chapters_side_by_side_on_their_share_of_the_cores(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    report = (
+        "import os, time\nstart = time.time()\ntime.sleep(5)\n"
+        "print(os.environ.get('TF_NUM_INTRAOP_THREADS'), start, time.time())"
+    )
+    notebooks = [write_notebook(tmp_path / f"{name}.ipynb", new_code_cell(report)) for name in "ab"]
+    monkeypatch.setattr(
+        sys, "argv", ["execute.py", "--mode", "quick", "--jobs", "2", *map(str, notebooks)]
+    )
+    assert execute.main() == 0
+    stored = [nbformat.read(path, as_version=4) for path in notebooks]
+    (threads_a, start_a, end_a), (threads_b, start_b, end_b) = (
+        nb.cells[0].outputs[0].text.split() for nb in stored
+    )
+    assert threads_a == threads_b == "1"  # two chapters, one core each
+    assert float(start_a) < float(end_b) and float(start_b) < float(end_a)  # at the same time
+    runs = [nb.metadata["book_run"] for nb in stored]
+    assert runs[0]["together"] == runs[1]["together"]  # one invocation: the book's wall time
+    assert runs[0]["together"]["jobs"] == 2 and runs[0]["intra_op_threads"] == "1"
+
+
+def test_the_callers_threads_stand(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    notebook = write_notebook(
+        tmp_path / "a.ipynb",
+        new_code_cell("import os\nprint(os.environ.get('TF_NUM_INTRAOP_THREADS'))"),
+    )
+    monkeypatch.setattr(
+        sys, "argv", ["execute.py", "--mode", "quick", "--jobs", "2", str(notebook)]
+    )
+    assert execute.main() == 0
+    stored = nbformat.read(notebook, as_version=4)
+    assert stored.cells[0].outputs[0].text.strip() == "3"
+    assert stored.metadata["book_run"]["intra_op_threads"] == "3"
+
+
+@pytest.mark.parametrize("jobs, cores, threads", [(1, 2, None), (2, 2, 1), (3, 2, 1), (2, 8, 4)])
+def test_each_job_gets_its_share_of_the_cores(monkeypatch, jobs, cores, threads):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert execute.threads_per_job(jobs) == threads
+
+
+def test_a_failing_chapter_is_named_and_the_others_still_run(tmp_path, monkeypatch, capsys):
+    broken = write_notebook(tmp_path / "broken.ipynb", new_code_cell("1 / 0"))
+    fine = write_notebook(tmp_path / "fine.ipynb", new_code_cell("print('ran')"))
+    monkeypatch.setattr(
+        sys, "argv", ["execute.py", "--mode", "quick", "--jobs", "2", str(broken), str(fine)]
+    )
+    assert execute.main() == 1
+    out = capsys.readouterr().out
+    assert f"{broken}: FAILED (CellExecutionError)" in out and "ZeroDivisionError" in out
+    assert f"1 chapter(s) failed: {broken}" in out
+    assert nbformat.read(fine, as_version=4).cells[0].outputs[0].text == "ran\n"
+
+
+def test_the_longest_chapter_starts_first(tmp_path):
+    paths = []
+    for name, run in (
+        ("short", {"mode": "full", "seconds": 10}),
+        ("long", {"mode": "full", "seconds": 900}),
+        ("quick_only", {"mode": "quick", "seconds": 5}),
+        ("new", None),
+    ):
+        nb = new_notebook()
+        if run:
+            nb.metadata["book_run"] = run
+        paths.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nb, paths[-1])
+    order = [path.stem for path in execute.longest_first(paths, "full")]
+    assert order == ["quick_only", "new", "long", "short"]  # unknown full-mode times first
+
+
+def test_execute_refuses_zero_jobs(monkeypatch, capsys, tmp_path):
+    notebook = write_notebook(tmp_path / "a.ipynb", new_code_cell("1"))
+    monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "0", str(notebook)])
+    with pytest.raises(SystemExit):
+        execute.main()
+    assert "--jobs 0: run at least one chapter at a time" in capsys.readouterr().err
+
+
 def test_execute_reports_a_missing_notebook(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["execute.py", "chapters/no_such_chapter.ipynb"])
     with pytest.raises(SystemExit):

@@ -2,25 +2,29 @@
 
     python tools/benchmark.py               # throughput + every chapter in quick mode
     python tools/benchmark.py --make-test   # ... and time `make test` too (about 12 minutes)
-    python tools/benchmark.py --page-only   # rewrite the page from book/benchmark.json
+    python tools/benchmark.py --page-only   # rewrite the page from book/benchmark.json and
+                                            # the chapters' stored full runs (after `make execute`)
 
 What it measures, on this machine:
 - training throughput of the book's standard MLP (784-300-100-10 ReLU, SGD, MNIST's 55,000
   training images): Keras' and TensorFlow's defaults (batch 32, one step per call) against the
-  book's settings (batch 50 as the sources, ``steps_per_execution=100``, one inter-op thread as
-  ``import helpers`` sets on a CPU), each setting in a fresh process (threads are set once per
-  process), taking turns and keeping each one's fastest epoch, so all see the same machine;
-  each child also reports the inter-op threads it ran with (checked against the setting) and a
-  digest of the trained weights (the page says whether the thread settings change them);
-- the same MLP's arithmetic (6 FLOPs per weight per example: forward, and the two matrix
-  products of the backward pass) divided by the machine's matmul limit, measured by running
-  exactly those matrix products at batch 50 in a compiled loop (the best of both thread
-  settings);
+  book's settings (batch 50 as the sources, ``steps_per_execution=100``), the same compiled by
+  XLA, the same on half the cores' threads alone, and two such trainings side by side, as
+  ``make execute`` runs two chapters. Each setting runs in fresh processes (threads are set once
+  per process) that start their timed epochs together; the settings take turns and keep their
+  fastest round, so all see the same machine. Each process reports a digest of its trained
+  weights: the page says whether the threads change them;
+- the arithmetic of that MLP's training step (its matrix products: forward, the weights'
+  gradients, and the inputs' gradients of every layer but the first, which Keras does not
+  compute) divided by the machine's matmul limit, measured by running exactly those products at
+  batch 50 in a compiled loop, in one process and in two side by side (the faster of their
+  best rounds counts);
 - the time to a new network's first outputs on 5,000 images: ``model.predict`` after
   ``compile(steps_per_execution=100)``, the same after ``steps_per_execution=1``, and calling
   the model;
 - each chapter's time in quick mode (run here, outputs not stored) and in full mode (as stored by
-  the last full run, ``tools/execute.py``, with the load the machine had then).
+  the last full run, ``tools/execute.py``, with the load the machine had then), and the whole
+  book's wall time when every chapter's outputs come from one ``make execute``.
 
 The results go to ``book/benchmark.json`` and the page is generated from it (never typed).
 """
@@ -33,11 +37,16 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import nbformat
+
+import execute  # tools/ is on the path: this script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS, PAGE = ROOT / "book" / "benchmark.json", ROOT / "book" / "benchmark.md"
@@ -75,14 +84,28 @@ def machine() -> dict:
 
 
 def flops_per_example() -> int:
-    """Forward (2 per weight) plus backward (4 per weight: input and weight gradients)."""
-    weights = sum(a * b for a, b in zip(LAYERS, LAYERS[1:]))
-    return 6 * weights
+    """The matrix products of one training step, per example: forward (2 FLOPs per weight), the
+    weights' gradients (2 per weight) and the inputs' gradients (2 per weight), except for the
+    first layer, whose inputs are the images: Keras does not differentiate with respect to them."""
+    weights = [a * b for a, b in zip(LAYERS, LAYERS[1:])]
+    return 4 * sum(weights) + 2 * sum(weights[1:])
 
 
-def matmul_limit(repeats: int = 3, steps: int = 2000) -> float:
-    """FLOP/s of the MLP's own matrix products at batch 50, alone in a compiled loop (the best of
-    ``repeats``): the most a training step of this MLP could reach on this machine."""
+#: Timed units of work per measurement (epochs, or loops of matrix products), after a warm-up.
+REPEATS = 2
+
+
+class Measurement(NamedTuple):
+    """A measurement, warmed up and ready to time."""
+
+    work: Callable[[], None]  # one unit of work
+    examples: int  # the examples one unit covers
+    digest: Callable[[], str] | None = None  # the trained weights' digest, for training
+
+
+def matmul_products(steps: int = 2000) -> Measurement:
+    """The MLP's own matrix products at batch 50, alone in a compiled loop: the most a training
+    step of this MLP could reach on this machine."""
     import tensorflow as tf
 
     tf.random.set_seed(0)
@@ -96,44 +119,55 @@ def matmul_limit(repeats: int = 3, steps: int = 2000) -> float:
     def loop(n):
         total = tf.constant(0.0)
         for _ in tf.range(n):
-            for x, w, g in zip(inputs, weights, grads):
+            for layer, (x, w, g) in enumerate(zip(inputs, weights, grads)):
                 total += tf.reduce_sum(x @ w)  # forward
-                total += tf.reduce_sum(g @ tf.transpose(w))  # gradient of the input
                 total += tf.reduce_sum(tf.transpose(x) @ g)  # gradient of the weights
+                if layer > 0:  # the images need no gradient
+                    total += tf.reduce_sum(g @ tf.transpose(w))  # gradient of the inputs
         return total
 
     loop(tf.constant(10))  # trace and warm up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        loop(tf.constant(steps)).numpy()
-        best = min(best, time.perf_counter() - start)
-    return steps * BATCH * flops_per_example() / best
+    return Measurement(lambda: loop(tf.constant(steps)).numpy(), steps * BATCH)
+
+
+#: TensorFlow's intra-op threads of each of two processes side by side, as `make execute` runs
+#: chapters: half the cores
+SHARED_THREADS = execute.threads_per_job(2)
 
 
 class Setting(NamedTuple):
     """One way of training the MLP whose throughput is measured."""
 
-    label: str
+    label: str  # "{threads}" stands for intra_op_threads
     batch: int
     steps_per_execution: int
-    jit_compile: bool
-    #: TensorFlow's inter-op threads: 0 = TensorFlow's default, None = what `import helpers` sets
-    inter_op_threads: int | None
+    jit_compile: bool = False
+    #: TensorFlow's intra-op threads in each process (None: TensorFlow's default, every core)
+    intra_op_threads: int | None = None
+    #: trainings side by side, each in its own process
+    processes: int = 1
 
 
 SETTINGS = {
-    "defaults": Setting(
-        "Keras' and TensorFlow's defaults (batch 32, 1 step per call)", 32, 1, False, 0
+    "defaults": Setting("Keras' and TensorFlow's defaults (batch 32, 1 step per call)", 32, 1),
+    "book": Setting("the book (batch 50, steps_per_execution=100)", BATCH, 100),
+    "book_xla": Setting("the book, compiled by XLA (jit_compile=True)", BATCH, 100, True),
+    "book_shared_threads": Setting(
+        "the book on {threads} intra-op thread(s), alone", BATCH, 100, False, SHARED_THREADS
     ),
-    "book_default_threads": Setting(
-        "batch 50, steps_per_execution=100, TensorFlow's default threads", BATCH, 100, False, 0
+    "book_side_by_side": Setting(
+        "the book, two trainings side by side on {threads} intra-op thread(s) each (as `make"
+        " execute` runs chapters), both counted",
+        BATCH,
+        100,
+        False,
+        SHARED_THREADS,
+        processes=2,
     ),
-    "book": Setting(
-        "the book (batch 50, steps_per_execution=100, one inter-op thread)", BATCH, 100, False, None
-    ),
-    "book_xla": Setting("the book, compiled by XLA (jit_compile=True)", BATCH, 100, True, None),
 }
+
+#: The matmul limit is the faster of these (intra-op threads, processes) layouts.
+MATMUL_LAYOUTS = ((None, 1), (SHARED_THREADS, 2))
 
 
 def standard_mlp(steps_per_execution: int, jit_compile: bool = False):
@@ -155,6 +189,26 @@ def standard_mlp(steps_per_execution: int, jit_compile: bool = False):
         jit_compile=jit_compile,
     )
     return model
+
+
+def training_epochs(key: str) -> Measurement:
+    """One epoch of ``fit`` under ``SETTINGS[key]``, traced by a first, shorter fit."""
+    import hashlib
+
+    from helpers import data
+
+    setting = SETTINGS[key]
+    (X, y), _, _ = data.load_splits("mnist", quick=False)
+    model = standard_mlp(setting.steps_per_execution, setting.jit_compile)
+    model.fit(X[:5000], y[:5000], batch_size=setting.batch, epochs=1, verbose=0)  # trace
+
+    def digest() -> str:
+        weights = b"".join(w.tobytes() for w in model.get_weights())
+        return hashlib.sha256(weights).hexdigest()[:16]
+
+    return Measurement(
+        lambda: model.fit(X, y, batch_size=setting.batch, epochs=1, verbose=0), len(X), digest
+    )
 
 
 #: Ways of computing a new network's outputs on MNIST's 5,000 validation images:
@@ -182,67 +236,120 @@ def first_prediction(how: str) -> float:
     return time.perf_counter() - start
 
 
-def one_setting(key: str, repeats: int = 2) -> dict:
-    """Examples per second of one epoch of ``fit`` under ``SETTINGS[key]`` (the best of
-    ``repeats``, after a warm-up that traces the step), and a digest of the trained weights."""
-    import hashlib
+def child_env(threads: int | None) -> dict[str, str]:
+    """The environment of a measuring child: this one's, with TensorFlow's intra-op threads."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTRAOP_THREADS"}
+    if threads:
+        env["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    return env
 
-    from helpers import data
 
-    setting = SETTINGS[key]
-    (X, y), _, _ = data.load_splits("mnist", quick=False)
-    model = standard_mlp(setting.steps_per_execution, setting.jit_compile)
-    model.fit(X[:5000], y[:5000], batch_size=setting.batch, epochs=1, verbose=0)  # trace
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.fit(X, y, batch_size=setting.batch, epochs=1, verbose=0)
-        best = min(best, time.perf_counter() - start)
-    import tensorflow as tf
+#: The most one measurement may take (seconds) before the benchmark gives up on it.
+CHILD_TIMEOUT = 1800
 
-    digest = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
+
+def in_fresh_processes(what: str, threads: int | None = None, processes: int = 1) -> dict:
+    """Measure ``what`` ("matmul" or a key of SETTINGS) in ``processes`` new Python processes,
+    each importing helpers first, with ``threads`` intra-op threads (None: TensorFlow's
+    default). Each warms up, then all time their work from the same moment. Returns the
+    examples per second of all of them together and each one's weights digest (training)."""
+    errors = [tempfile.TemporaryFile("w+") for _ in range(processes)]  # read on failure only
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--measure", what],
+            cwd=ROOT,
+            env=child_env(threads),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=error,
+            text=True,
+        )
+        for error in errors
+    ]
+
+    def fail(why: str) -> NoReturn:
+        for child in children:
+            child.kill()
+            child.communicate()
+        messages = []
+        for error in errors:
+            error.seek(0)
+            messages.append(error.read()[-3000:])
+        raise SystemExit(f"Measuring {what!r} failed ({why}):\n" + "\n".join(messages))
+
+    for child in children:  # each says when it is warmed up
+        if child.stdout.readline().strip() != "ready":
+            fail("a process did not get ready")
+    for child in children:  # then all start at once
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    reports = []
+    for child in children:
+        try:
+            out, _ = child.communicate(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            fail(f"no result within {CHILD_TIMEOUT} s")
+        if child.returncode or not out.strip():
+            fail(f"exit status {child.returncode}")
+        reports.append(json.loads(out.splitlines()[-1]))
+    for error in errors:
+        error.close()
+    seconds = max(r["end"] for r in reports) - min(r["start"] for r in reports)
     return {
-        "examples_per_s": len(X) / best,
-        "weights": digest[:16],
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "examples_per_s": sum(r["examples"] for r in reports) / seconds,
+        "weights": [r["weights"] for r in reports if r.get("weights")],
+        "intra_op_threads": threads,
+        "processes": processes,
     }
 
 
-def in_fresh_process(what: str, inter_op_threads: int | None) -> float | dict:
-    """Measure ``what`` ("matmul", a key of SETTINGS or of PREDICTIONS) in a new Python process,
-    which imports helpers first, with the given inter-op threads (None: what helpers sets)."""
-    child_env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTEROP_THREADS"}
-    if inter_op_threads is not None:
-        child_env["TF_NUM_INTEROP_THREADS"] = str(inter_op_threads)
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", what],
-        cwd=ROOT,
-        env=child_env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode or not done.stdout.strip():
-        raise SystemExit(f"Measuring {what!r} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])  # what the child printed last
+def timed_when_told(measurement: Measurement) -> dict:
+    """The child's side of :func:`in_fresh_processes`: say "ready", wait for a line, time the
+    work."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    for _ in range(REPEATS):
+        measurement.work()
+    end = time.time()
+    digest = measurement.digest() if measurement.digest else None
+    return {
+        "examples": REPEATS * measurement.examples,
+        "start": start,
+        "end": end,
+        "weights": digest,
+    }
 
 
-def throughput(rounds: int = 3) -> dict[str, dict]:
-    """Each of SETTINGS measured by :func:`one_setting` in its own process; the settings take
-    turns for ``rounds`` rounds, so that every one sees the same machine, and keep their best."""
-    best = {}
+def throughput(rounds: int = 3) -> tuple[float, dict[str, dict]]:
+    """The matmul limit (FLOP/s, the best of MATMUL_LAYOUTS) and each of SETTINGS, measured by
+    :func:`in_fresh_processes`. All take turns for ``rounds`` rounds, so that every one sees
+    the same machine, and keep their best."""
+    limit, best = 0.0, {}
     for _ in range(rounds):
+        for threads, processes in MATMUL_LAYOUTS:
+            rate = in_fresh_processes("matmul", threads, processes)["examples_per_s"]
+            limit = max(limit, rate * flops_per_example())
         for key, setting in SETTINGS.items():
-            rate = in_fresh_process(key, setting.inter_op_threads)
-            expected = 1 if setting.inter_op_threads is None else setting.inter_op_threads
-            if rate["inter_op_threads"] != expected:
-                raise SystemExit(
-                    f"Setting {key!r} ran with {rate['inter_op_threads']} inter-op threads, not "
-                    f"{expected}, so its row would be mislabelled (on a GPU machine helpers "
-                    "leaves the threads alone: measure on a CPU-only one)."
-                )
+            rate = in_fresh_processes(key, setting.intra_op_threads, setting.processes)
             if key not in best or rate["examples_per_s"] > best[key]["examples_per_s"]:
                 best[key] = rate
-    return best
+    return limit, best
+
+
+def first_output(how: str) -> float:
+    """Measure :func:`first_prediction` in a new Python process (a new TensorFlow)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure", how],
+        cwd=ROOT,
+        env=child_env(None),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    if done.returncode or not done.stdout.strip():
+        raise SystemExit(f"Measuring {how!r} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def chapters() -> list[Path]:
@@ -251,9 +358,6 @@ def chapters() -> list[Path]:
 
 def quick_times() -> dict[str, float]:
     """Run every chapter in quick mode (outputs not stored); return the seconds of each."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import execute
-
     return {
         path.stem: execute.execute(path, quick=True, write=False, timeout=3600)
         for path in chapters()
@@ -287,10 +391,8 @@ def measure(with_make_test: bool) -> dict:
     previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     # first: a failing `make test` stops the benchmark before the long measurements
     make_test = time_make_test() if with_make_test else previous.get("make_test_seconds")
-    # the best of TensorFlow's default threads and helpers' one inter-op thread
-    limit = max(in_fresh_process("matmul", threads) for threads in (0, None))
-    rates = throughput()
-    predictions = {how: in_fresh_process(how, None) for how in PREDICTIONS}
+    limit, rates = throughput()
+    predictions = {how: first_output(how) for how in PREDICTIONS}
     results = {
         "machine": machine(),
         "load_before": round(os.getloadavg()[0], 2),
@@ -327,11 +429,14 @@ def page(results: dict) -> str:
         "",
         "## Training throughput of the standard MLP",
         "",
-        f"The book's standard network (784-300-100-10, ReLU, SGD) for one epoch of MNIST's 55,000",
-        f"training images. Each example costs {results['flops_per_example']:,} floating-point",
-        "operations (2 per weight forward, 4 backward). The machine's limit for this network is",
-        f"the speed of its own matrix products at batch {BATCH}, run alone in a compiled loop",
-        "(the faster of TensorFlow's default threads and one inter-op thread):",
+        "The book's standard network (784-300-100-10, ReLU, SGD) for one epoch of MNIST's 55,000",
+        "training images. The matrix products of a training step cost"
+        f" {results['flops_per_example']:,} floating-point operations per example: 2 per weight",
+        "forward, 2 for the weights' gradients and 2 for the inputs' gradients, except in the",
+        "first layer, whose inputs are the images (Keras computes no gradient for them). The",
+        f"machine's limit for this network is the speed of exactly those products at batch {BATCH},",
+        "run alone in a compiled loop (the faster of one process with TensorFlow's default",
+        "threads and two processes side by side on their share of the cores):",
         f"**{results['matmul_limit_gflops']:.1f} GFLOP/s**.",
         "",
         "| settings | examples per second | GFLOP/s | share of the matmul limit |",
@@ -340,9 +445,9 @@ def page(results: dict) -> str:
     rates = results["throughput"]
     for key, rate in rates.items():
         share = rate["gflops"] / results["matmul_limit_gflops"]
+        label = SETTINGS[key].label.format(threads=rate.get("intra_op_threads"))
         lines.append(
-            f"| {SETTINGS[key].label} | {rate['examples_per_s']:,.0f} | {rate['gflops']:.1f} "
-            f"| {share:.0%} |"
+            f"| {label} | {rate['examples_per_s']:,.0f} | {rate['gflops']:.1f} | {share:.0%} |"
         )
     default, book = rates["defaults"], rates["book"]
     book_share = book["gflops"] / results["matmul_limit_gflops"]
@@ -351,37 +456,14 @@ def page(results: dict) -> str:
         "",
         f"The book's settings train **{book['examples_per_s'] / default['examples_per_s']:.1f}×**"
         " as many examples per second as the defaults on this machine (every setting measured",
-        "in the same run, each in a fresh process, taking turns, each keeping its fastest epoch).",
-        "Keras runs one Python-level call per batch by default; `steps_per_execution` runs many",
-        "batches per call, which is where most of the difference comes from on a CPU (chapter 3",
-        "shows that the weights stay bit-identical).",
+        "in the same run, in fresh processes, taking turns, each keeping its fastest round of",
+        f"{REPEATS} epochs). Keras runs one Python-level call per batch by default;",
+        "`steps_per_execution` runs many batches per call, which is where most of the difference",
+        "comes from on a CPU (chapter 3 shows that the weights stay bit-identical).",
     ]
-    if "book_default_threads" in rates:
-        default_threads = rates["book_default_threads"]
-        threads = book["examples_per_s"] / default_threads["examples_per_s"]
-        digests = {default_threads.get("weights"), book.get("weights")}
-        lines += [
-            "The book's row differs from the row with TensorFlow's default threads only by one"
-            f" inter-op thread, which `import helpers` sets on a CPU: **{threads:.2f}×** on its",
-            (
-                "own. By default TensorFlow schedules independent operations on a second pool of"
-                " threads; for a chain of small operations that each use every core already, the"
-                " hand-overs cost more than they gain."
-                if threads >= 1
-                else "own: slower, so in this run the setting did not pay for itself."
-            )
-            + (
-                ""
-                if None in digests
-                else (
-                    " The weights after the same epochs are bit-identical under both thread"
-                    " settings (the same SHA-256 digest)."
-                    if len(digests) == 1
-                    else " The weights after the same epochs differ between the two thread"
-                    " settings."
-                )
-            ),
-        ]
+    alone, side_by_side = rates.get("book_shared_threads"), rates.get("book_side_by_side")
+    if alone and side_by_side:
+        lines += ["", *threads_paragraph(book, alone, side_by_side, results["machine"]["cores"])]
     predictions = results.get("first_prediction_seconds")
     if predictions:
         lines += [
@@ -407,35 +489,64 @@ def page(results: dict) -> str:
             if book_share >= target
             else ": below it. The rest of a training step is not matrix products: bias"
             " additions, activations, the softmax and its loss, and the optimizer's update of"
-            " every weight, each a separate pass over memory. XLA (the last row) fuses such"
-            " operations into fewer passes; its row shows how much of the gap that closes here."
+            " every weight, each a separate pass over memory, and Keras' work around each step."
+            " XLA fuses such operations into fewer passes; its row shows how much of the gap"
+            " that closes here."
+        )
+        + (
+            f" Two trainings side by side reach **{side_by_side['gflops'] / results['matmul_limit_gflops']:.0%}**"
+            " together."
+            if side_by_side
+            else ""
         ),
         "",
         "## Chapters",
         "",
         "Quick mode is what `make test` validates; full mode produces the outputs the book shows.",
-        "Full-mode times are those of the run whose outputs are stored, with the machine's load",
-        "average at its start (a load above the number of cores means other work shared them).",
+        "Full-mode times are those of the run whose outputs are stored, with the number of",
+        "chapters that ran at once, the machine's load average at the chapter's start (a load",
+        "above the number of cores means other work shared them; two chapters at once make a",
+        "load of about 2) and TensorFlow's intra-op threads (default: every core).",
         "",
-        "| chapter | quick mode (s) | full mode (min) | load then | full run on |",
-        "|---|---|---|---|---|",
+        "| chapter | quick mode (s) | full mode (min) | chapters at once | load then | threads "
+        "| full run on |",
+        "|---|---|---|---|---|---|---|",
     ]
     full_total = 0.0
     for name, quick in results["quick_seconds"].items():
         run = results["full_runs"].get(name)
         if run:
             full_total += run["seconds"]
-            full = f"{run['seconds'] / 60:.1f} | {run['load_before']} | {run['date']}"
+            jobs = (run.get("together") or {}).get("jobs", 1)
+            threads = run.get("intra_op_threads") or "default"
+            full = (
+                f"{run['seconds'] / 60:.1f} | {jobs} | {run['load_before']} | {threads} "
+                f"| {run['date']}"
+            )
         else:
-            full = "not recorded | – | –"
+            full = "not recorded | – | – | – | –"
         lines.append(f"| {name} | {quick:.0f} | {full} |")
     quick_total = sum(results["quick_seconds"].values())
     recorded = sum(1 for run in results["full_runs"].values() if run)
+    together = whole_book(results["full_runs"])
+    target_text = f"(target for the whole book: ≤ {TARGETS['full_minutes']} minutes on two cores)"
+    if together:
+        full_text = (
+            f"Full mode, the whole book in one `make execute` ({together['jobs']} chapters at a"
+            " time, the longest first): **"
+            f"{together['seconds'] / 60:.1f} minutes** from its start to the end of its last"
+            f" chapter {target_text}; the chapters' own times add up to {full_total / 60:.1f}."
+        )
+    else:
+        full_text = (
+            f"Full mode: the chapters' own times add up to **{full_total / 60:.1f} minutes**"
+            f" ({recorded} of {len(results['quick_seconds'])} chapters recorded) {target_text}."
+            " Their stored outputs do not all come from one `make execute`, so the page cannot"
+            " give its wall time."
+        )
     lines += [
         "",
-        f"Quick mode, every chapter: **{quick_total / 60:.1f} minutes**. Full mode, the "
-        f"{recorded} chapters with a recorded run: **{full_total / 60:.1f} minutes** (target for "
-        f"the whole book: ≤ {TARGETS['full_minutes']} minutes on two cores).",
+        f"Quick mode, every chapter: **{quick_total / 60:.1f} minutes**. {full_text}",
     ]
     if results.get("make_test_seconds"):
         lines.append(
@@ -452,6 +563,56 @@ def page(results: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def threads_paragraph(book: dict, alone: dict, side_by_side: dict, cores: int) -> list[str]:
+    """What the rows with fewer threads say: one training's speed on its share of the cores, two
+    side by side, and whether the weights depend on the threads."""
+    threads = alone["intra_op_threads"]
+    alone_ratio = alone["examples_per_s"] / book["examples_per_s"]
+    gain = side_by_side["examples_per_s"] / book["examples_per_s"]
+    digests = {
+        name: row.get("weights", [])
+        for name, row in [("book", book), ("alone", alone), ("side", side_by_side)]
+    }
+    text = [
+        f"On {threads} intra-op thread(s) (`TF_NUM_INTRAOP_THREADS={threads}`) one training runs",
+        f"at **{alone_ratio:.2f}×** its speed with TensorFlow's default threads on all {cores}",
+        "cores: at batch 50 a step's matrix products are small, and the many short operations",
+        "and the Python-level work around them do not spread over cores. Two trainings side by",
+        f"side on {threads} thread(s) each, as `make execute` runs two chapters at once, together",
+        f"train **{gain:.2f}×** as many examples per second as one training on all cores"
+        + (
+            ", which is why `make execute` runs two chapters at a time."
+            if gain > 1
+            else ": no gain on this machine, so running two chapters at a time does not pay here."
+        ),
+    ]
+    if all(digests.values()):
+        same = len({d for ds in digests.values() for d in ds}) == 1
+        text.append(
+            "The weights after the same epochs are bit-identical in every one of these processes"
+            " (the same SHA-256 digest), whatever its threads."
+            if same
+            else "The weights after the same epochs are not the same in all these processes"
+            " (SHA-256 digests: "
+            + "; ".join(f"{name} {', '.join(ds)}" for name, ds in digests.items())
+            + ")."
+        )
+    return text
+
+
+def whole_book(full_runs: dict[str, dict | None]) -> dict | None:
+    """When every chapter's stored outputs come from one ``tools/execute.py`` invocation: its
+    chapters at a time and its wall time (from its start to the end of its last chapter)."""
+    runs = list(full_runs.values())
+    if not runs or any(not run or not run.get("together") for run in runs):
+        return None
+    if any(run["together"] != runs[0]["together"] for run in runs):
+        return None
+    started = datetime.fromisoformat(runs[0]["together"]["started"])
+    ends = [datetime.fromisoformat(run["started"]).timestamp() + run["seconds"] for run in runs]
+    return {"jobs": runs[0]["together"]["jobs"], "seconds": max(ends) - started.timestamp()}
 
 
 def gpu_expectation(full_runs: dict[str, dict | None]) -> list[str]:
@@ -476,31 +637,58 @@ def gpu_expectation(full_runs: dict[str, dict | None]) -> list[str]:
     ]
 
 
+def write(results: dict) -> None:
+    """Write the measurements and the page generated from them (the page first: it can fail)."""
+    text = page(results)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    PAGE.write_text(text, encoding="utf-8")
+
+
+def refresh_page() -> None:
+    """Rewrite the page from the measurements in the JSON and the chapters' stored full runs
+    (``tools/execute.py`` calls it after a full run)."""
+    if not RESULTS.is_file():
+        raise ValueError(f"no {RESULTS.name} yet: run `make benchmark` first")
+    results = json.loads(RESULTS.read_text())
+    unknown = set(results.get("throughput", {})) - set(SETTINGS)
+    if unknown:
+        raise ValueError(
+            f"{RESULTS.name} was measured with settings this script no longer has"
+            f" ({', '.join(sorted(unknown))}): run `make benchmark`"
+        )
+    write({**results, "full_runs": stored_full_runs()})
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--make-test", action="store_true", help="also time `make test`")
-    parser.add_argument("--page-only", action="store_true", help="rewrite the page from the JSON")
-    parser.add_argument(  # the child of in_fresh_process
+    parser.add_argument(
+        "--page-only",
+        action="store_true",
+        help="measure nothing: rewrite the page from the JSON and the chapters' stored full runs",
+    )
+    parser.add_argument(  # the child of in_fresh_processes or first_output
         "--measure", choices=["matmul", *SETTINGS, *PREDICTIONS], help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.measure:
-        import helpers  # noqa: F401  (sets the threads as a chapter has them)
+        import helpers  # noqa: F401  (configures TensorFlow as a chapter has it)
 
-        if args.measure == "matmul":
-            value = matmul_limit()
-        elif args.measure in PREDICTIONS:
+        if args.measure in PREDICTIONS:
             value = first_prediction(args.measure)
+        elif args.measure == "matmul":
+            value = timed_when_told(matmul_products())
         else:
-            value = one_setting(args.measure)
+            value = timed_when_told(training_epochs(args.measure))
         print(json.dumps(value))
         return 0
     if args.page_only:
-        results = json.loads(RESULTS.read_text())
+        try:
+            refresh_page()
+        except ValueError as error:
+            parser.error(str(error))
     else:
-        results = measure(args.make_test)
-        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
-    PAGE.write_text(page(results), encoding="utf-8")
+        write(measure(args.make_test))
     print(f"wrote {PAGE.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
     return 0
 

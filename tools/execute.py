@@ -1,10 +1,16 @@
 """Execute chapters in full or quick mode, store their outputs, and report each chapter's run time.
 
-    python tools/execute.py --mode full chapters/04_activations.ipynb   # what `make execute` runs
+    python tools/execute.py --mode full chapters/04_activations.ipynb   # one chapter
+    python tools/execute.py --mode full --jobs 2 chapters/*.ipynb     # what `make execute` runs
     python tools/execute.py --mode quick --no-write chapters/*.ipynb    # a smoke test
 
 Chapters run unattended (BOOK_BATCH=1: compact training logs, no progress bars) with their own
 folder as the working directory, exactly as a reader runs them.
+
+``--jobs 2`` runs two chapters at once, the longest first, each kernel on half the cores'
+threads (``TF_NUM_INTRAOP_THREADS``). The page "How fast is this book?" measures why: at batch
+50 the book's standard MLP trains almost as fast on one thread as on two, so two trainings side
+by side get more done, and its weights come out bit-identical either way.
 """
 
 from __future__ import annotations
@@ -13,21 +19,31 @@ import argparse
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-import results_page  # tools/ is on the path: this script's own folder
 
-
-def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
+def execute(
+    notebook: Path,
+    quick: bool,
+    write: bool,
+    timeout: int,
+    threads: int | None = None,
+    together: dict | None = None,
+) -> float:
     """Run every cell of ``notebook``; store the outputs (and the run's time) when ``write``.
 
-    Returns the seconds the run took.
+    ``threads`` sets TensorFlow's intra-op threads (None: TensorFlow's default, every core).
+    ``together`` describes the invocation this chapter ran in (its start, how many chapters ran
+    at once), stored beside the chapter's own time. Returns the seconds the run took.
     """
     kernel_env = {**os.environ, "BOOK_QUICK": "1" if quick else "0", "BOOK_BATCH": "1"}
+    if threads:
+        kernel_env["TF_NUM_INTRAOP_THREADS"] = str(threads)
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
         nb,
@@ -40,6 +56,7 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
         store_widget_state=False,
     )
     load = os.getloadavg()[0]
+    started = datetime.now().astimezone().isoformat()
     start = time.perf_counter()
     client.execute(env=kernel_env)
     seconds = time.perf_counter() - start
@@ -61,11 +78,32 @@ def execute(notebook: Path, quick: bool, write: bool, timeout: int) -> float:
             "load_before": round(load, 2),
             "cpus": os.cpu_count(),
             "date": time.strftime("%Y-%m-%d"),
+            "started": started,
+            "intra_op_threads": kernel_env.get("TF_NUM_INTRAOP_THREADS"),  # None: the default
+            # the invocation: {"started": ..., "jobs": chapters at once}, for the book's wall time
+            "together": together,
             # where the time goes: [cell index, seconds] of the five slowest cells
             "slowest_cells": [[index, round(secs, 1)] for index, secs in slowest],
         }
         nbformat.write(nb, notebook)
     return seconds
+
+
+def threads_per_job(jobs: int) -> int | None:
+    """TensorFlow's intra-op threads for each of ``jobs`` processes side by side: their share of
+    the cores (None for one job: TensorFlow's default, every core)."""
+    return None if jobs == 1 else max(1, (os.cpu_count() or 1) // jobs)
+
+
+def longest_first(notebooks: list[Path], mode: str) -> list[Path]:
+    """The chapters in order of their last recorded run in ``mode``, the longest first (so that
+    with several jobs no long chapter starts last); unrecorded ones first of all."""
+
+    def recorded_seconds(path: Path) -> float:
+        run = nbformat.read(path, as_version=4).metadata.get("book_run") or {}
+        return run["seconds"] if run.get("mode") == mode else float("inf")
+
+    return sorted(notebooks, key=recorded_seconds, reverse=True)
 
 
 def main() -> int:
@@ -78,19 +116,77 @@ def main() -> int:
         "--no-write", action="store_true", help="run only; leave the stored outputs alone"
     )
     parser.add_argument("--timeout", type=int, default=3600, help="seconds one cell may take")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters run at once, each on its share of the cores, the longest recorded full-mode"
+        " run first (quick runs are not recorded: in quick mode the order given)",
+    )
     args = parser.parse_args()
     missing = [str(path) for path in args.notebooks if not path.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
-    times = {}
-    for notebook in args.notebooks:
-        print(f"{notebook}: running in {args.mode} mode ...", flush=True)
-        times[notebook] = execute(notebook, args.mode == "quick", not args.no_write, args.timeout)
-        print(f"{notebook}: {times[notebook]:.0f} s", flush=True)
-    print(f"total: {sum(times.values()):.0f} s for {len(times)} chapter(s) in {args.mode} mode")
-    if args.mode == "full" and not args.no_write and results_page.update():
-        print(f"{results_page.PAGE}: table rewritten from the chapters' new outputs")
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: run at least one chapter at a time")
+    # the caller's choice of threads stands
+    threads = None if "TF_NUM_INTRAOP_THREADS" in os.environ else threads_per_job(args.jobs)
+    together = {"started": datetime.now().astimezone().isoformat(), "jobs": args.jobs}
+    start = time.perf_counter()
+    times, failures = {}, {}
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        running = {
+            pool.submit(
+                execute,
+                notebook,
+                args.mode == "quick",
+                not args.no_write,
+                args.timeout,
+                threads,
+                together,
+            ): notebook
+            for notebook in longest_first(args.notebooks, args.mode)
+        }
+        print(
+            f"running {len(running)} chapter(s) in {args.mode} mode, {args.jobs} at a time ...",
+            flush=True,
+        )
+        for done in as_completed(running):
+            notebook = running[done]
+            try:
+                times[notebook] = done.result()
+            except Exception as error:  # the others go on; the failures are listed at the end
+                failures[notebook] = error
+                print(f"{notebook}: FAILED ({type(error).__name__})\n{error}", flush=True)
+            else:
+                print(f"{notebook}: {times[notebook]:.0f} s", flush=True)
+    print(
+        f"total: {time.perf_counter() - start:.0f} s for {len(times)} chapter(s) in {args.mode} "
+        f"mode, {args.jobs} at a time (their own times add up to {sum(times.values()):.0f} s)"
+    )
+    if args.mode == "full" and not args.no_write:
+        refresh_generated_pages()
+    if failures:
+        print(f"{len(failures)} chapter(s) failed: {', '.join(map(str, failures))}")
+        return 1
     return 0
+
+
+def refresh_generated_pages() -> None:
+    """Rewrite the pages generated from the chapters' stored outputs and runs: the results page
+    and "How fast is this book?"."""
+    # here, not at the top: they import TensorFlow, which the tools importing execute do not need
+    import benchmark  # tools/ is on the path: this script's own folder
+    import results_page
+
+    if results_page.update():
+        print(f"{results_page.PAGE}: table rewritten from the chapters' new outputs")
+    try:
+        benchmark.refresh_page()
+    except ValueError as error:
+        print(f"{benchmark.PAGE} not refreshed: {error}")
+    else:
+        print(f"{benchmark.PAGE}: the chapters' full-mode times rewritten")
 
 
 if __name__ == "__main__":
