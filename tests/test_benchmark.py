@@ -43,6 +43,7 @@ def measured(**changes) -> dict:
             "01_tensors": {"mode": "full", "seconds": 9.0, "load_before": 0.3, "date": "x"},
             "02_fundamentals": None,
         },
+        "whole_book_run": None,
         "make_test_seconds": 600.0,
     }
     results.update(changes)
@@ -63,7 +64,7 @@ def test_the_page_reports_what_was_measured():
     assert "**4.0×**" in text  # book vs defaults
     assert "| the book on 1 intra-op thread(s), alone | 36,000 | 57.6 | 58% |" in text
     assert "one training runs\nat **0.90×** its speed" in text  # one thread vs every core
-    assert "train **1.50×** as many examples per second as one training on all cores, which" in text
+    assert "train **1.50×** as many examples per second as one training on all cores, wh" in text
     assert "bit-identical in every one of these processes" in text
     assert (
         "`model.predict(X)` after `steps_per_execution=100` 7.50 s, `model.predict(X)` after"
@@ -104,62 +105,39 @@ def test_refreshing_the_page_from_measurements_of_other_settings_says_what_to_do
     with pytest.raises(ValueError, match="no benchmark.json yet: run `make benchmark` first"):
         benchmark.refresh_page()
     benchmark.RESULTS.write_text(json.dumps(old))
-    with pytest.raises(ValueError, match=r"no longer has \(book_default_threads\): run `make benchmark`"):
+    with pytest.raises(
+        ValueError, match=r"no longer has \(book_default_threads\): run `make bench"
+    ):
         benchmark.refresh_page()
     assert not benchmark.PAGE.exists()
     benchmark.RESULTS.write_text(json.dumps(measured()))
     benchmark.refresh_page()  # the measurements kept, the chapters' stored runs brought in
     refreshed = json.loads(benchmark.RESULTS.read_text())
     assert refreshed["full_runs"] == benchmark.stored_full_runs()
+    assert refreshed["whole_book_run"] == benchmark.whole_book_run()
     assert benchmark.PAGE.read_text(encoding="utf-8") == benchmark.page(refreshed)
 
 
-def full_run(started: str, seconds: float, together: dict | None) -> dict:
-    return {
-        "mode": "full",
-        "seconds": seconds,
-        "load_before": 1.0,
-        "date": "x",
-        "started": started,
-        "together": together,
+def test_the_whole_books_wall_time_comes_from_its_last_make_execute():
+    whole = {
+        "date": "2026-11-27",
+        "started": "2026-11-27T10:00:00+00:00",
+        "seconds": 1207.0,
+        "jobs": 2,
+        "intra_op_threads": "1",
+        "cpus": 2,
+        "chapters": {"01_tensors": 9.0, "02_fundamentals": 1800.0},
     }
-
-
-def test_the_whole_book_wall_time_comes_from_one_make_execute():
-    together = {"started": "2026-11-27T10:00:00", "jobs": 2}
-    runs = {
-        "01_tensors": full_run("2026-11-27T10:00:05", 600.0, together),
-        "02_fundamentals": full_run("2026-11-27T10:00:06", 300.0, together),
-        "03_first_networks": full_run("2026-11-27T10:05:07", 900.0, together),
-    }
-    assert benchmark.whole_book(runs) == {"jobs": 2, "seconds": 307 + 900}
-    aware = {**together, "started": "2026-11-27T10:00:00+00:00"}  # as tools/execute.py writes it
-    runs_aware = {
-        name: {**run, "started": run["started"] + "+00:00", "together": aware}
-        for name, run in runs.items()
-    }
-    assert benchmark.whole_book(runs_aware) == {"jobs": 2, "seconds": 307 + 900}
-    quick = {name: 1.0 for name in runs}
-    text = benchmark.page(measured(full_runs=runs, quick_seconds=quick))
-    assert "one `make execute` (2 chapters at a time, the longest first): **20.1 minutes**" in text
-    assert "the chapters' own times add up to 30.0" in text
-    runs["02_fundamentals"] = full_run(
-        "2026-11-27T12:00:00", 300.0, {**together, "started": "2026-11-27T12:00:00"}
+    text = benchmark.page(measured(whole_book_run=whole))
+    assert (
+        "the last run of the whole book (`make execute` on 2026-11-27, 2 chapter(s) at a time,"
+        " intra-op threads: 1): **20.1 minutes** from its start" in text
     )
-    assert benchmark.whole_book(runs) is None  # re-run on its own later: no one wall time
-    runs["02_fundamentals"] = None
-    assert benchmark.whole_book(runs) is None
-
-
-def test_the_page_explains_a_share_below_the_target():
-    slow = {
-        "defaults": {"examples_per_s": 10_000.0, "gflops": 16.0},
-        "book": {"examples_per_s": 25_000.0, "gflops": 40.0},
-        "book_xla": {"examples_per_s": 30_000.0, "gflops": 48.0},
-    }
-    text = benchmark.page(measured(throughput=slow))
-    assert "the book's settings reach **40%**: below it." in text
-    assert "| the book, compiled by XLA (jit_compile=True) | 30,000 | 48.0 | 48% |" in text
+    assert "its chapters' own times add up to 30.1." in text
+    # chapter 2 has no stored full run now (re-run since, or not at all): the page says so
+    assert "Re-run on their own since (the table shows their latest run): 02_fundamentals." in text
+    text = benchmark.page(measured(whole_book_run=None))
+    assert "No run of the whole book is recorded, so the page cannot give its wall time." in text
 
 
 def test_the_page_says_nothing_of_make_test_when_it_was_not_timed():
@@ -172,9 +150,10 @@ def test_the_published_page_is_generated_from_the_published_measurements():
     assert benchmark.PAGE.read_text(encoding="utf-8") == benchmark.page(
         results
     ), "book/benchmark.md is out of date: run python tools/benchmark.py --page-only"
-    assert set(results["quick_seconds"]) == {path.stem for path in benchmark.chapters()}
+    assert set(results["quick_seconds"]) == {path.stem for path in benchmark.execute.chapters()}
     assert (
         results["full_runs"] == benchmark.stored_full_runs()
+        and results["whole_book_run"] == benchmark.whole_book_run()
     ), "a chapter was re-run in full mode since: run python tools/benchmark.py --page-only"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -119,8 +120,28 @@ def test_execute_runs_chapters_side_by_side_on_their_share_of_the_cores(tmp_path
     assert threads_a == threads_b == "1"  # two chapters, one core each
     assert float(start_a) < float(end_b) and float(start_b) < float(end_a)  # at the same time
     runs = [nb.metadata["book_run"] for nb in stored]
-    assert runs[0]["together"] == runs[1]["together"]  # one invocation: the book's wall time
-    assert runs[0]["together"]["jobs"] == 2 and runs[0]["intra_op_threads"] == "1"
+    assert all(run["jobs"] == 2 and run["intra_op_threads"] == "1" for run in runs)
+
+
+def test_a_full_run_of_every_chapter_records_the_whole_books_wall_time(tmp_path, monkeypatch):
+    (tmp_path / "chapters").mkdir()
+    notebooks = [
+        write_notebook(tmp_path / "chapters" / f"0{i}_demo.ipynb", new_code_cell("print('ran')"))
+        for i in (1, 2)
+    ]
+    monkeypatch.setattr(execute, "ROOT", tmp_path)
+    monkeypatch.setattr(execute, "WHOLE_BOOK_RUN", tmp_path / "whole_book_run.json")
+    refreshed = []  # the generated pages of the real book stay as they are
+    monkeypatch.setattr(execute, "refresh_generated_pages", lambda: refreshed.append(True))
+    monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "2", str(notebooks[0])])
+    assert execute.main() == 0
+    assert not execute.WHOLE_BOOK_RUN.exists()  # one chapter is not the book
+    monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "2", *map(str, notebooks)])
+    assert execute.main() == 0
+    record = json.loads(execute.WHOLE_BOOK_RUN.read_text())
+    assert record["jobs"] == 2 and set(record["chapters"]) == {"01_demo", "02_demo"}
+    assert record["seconds"] >= max(record["chapters"].values())
+    assert refreshed == [True, True]  # after each full run
 
 
 def test_the_callers_threads_stand(tmp_path, monkeypatch):

@@ -23,8 +23,8 @@ What it measures, on this machine:
   ``compile(steps_per_execution=100)``, the same after ``steps_per_execution=1``, and calling
   the model;
 - each chapter's time in quick mode (run here, outputs not stored) and in full mode (as stored by
-  the last full run, ``tools/execute.py``, with the load the machine had then), and the whole
-  book's wall time when every chapter's outputs come from one ``make execute``.
+  the last full run, ``tools/execute.py``, with the load the machine had then), and the wall
+  time of the last ``make execute`` of the whole book (``book/whole_book_run.json``).
 
 The results go to ``book/benchmark.json`` and the page is generated from it (never typed).
 """
@@ -40,7 +40,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -352,22 +351,18 @@ def first_output(how: str) -> float:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def chapters() -> list[Path]:
-    return sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
-
-
 def quick_times() -> dict[str, float]:
     """Run every chapter in quick mode (outputs not stored); return the seconds of each."""
     return {
         path.stem: execute.execute(path, quick=True, write=False, timeout=3600)
-        for path in chapters()
+        for path in execute.chapters()
     }
 
 
 def stored_full_runs() -> dict[str, dict | None]:
     """The full-mode run each chapter's stored outputs come from (None where none was recorded)."""
     runs = {}
-    for path in chapters():
+    for path in execute.chapters():
         run = nbformat.read(path, as_version=4).metadata.get("book_run")
         runs[path.stem] = run if run and run.get("mode") == "full" else None
     return runs
@@ -405,6 +400,7 @@ def measure(with_make_test: bool) -> dict:
         "first_prediction_seconds": predictions,
         "quick_seconds": quick_times(),
         "full_runs": stored_full_runs(),
+        "whole_book_run": whole_book_run(),
         "make_test_seconds": make_test,
     }
     return results
@@ -434,7 +430,8 @@ def page(results: dict) -> str:
         f" {results['flops_per_example']:,} floating-point operations per example: 2 per weight",
         "forward, 2 for the weights' gradients and 2 for the inputs' gradients, except in the",
         "first layer, whose inputs are the images (Keras computes no gradient for them). The",
-        f"machine's limit for this network is the speed of exactly those products at batch {BATCH},",
+        "machine's limit for this network is the speed of exactly those products at batch"
+        f" {BATCH},",
         "run alone in a compiled loop (the faster of one process with TensorFlow's default",
         "threads and two processes side by side on their share of the cores):",
         f"**{results['matmul_limit_gflops']:.1f} GFLOP/s**.",
@@ -494,7 +491,8 @@ def page(results: dict) -> str:
             " that closes here."
         )
         + (
-            f" Two trainings side by side reach **{side_by_side['gflops'] / results['matmul_limit_gflops']:.0%}**"
+            " Two trainings side by side reach"
+            f" **{side_by_side['gflops'] / results['matmul_limit_gflops']:.0%}**"
             " together."
             if side_by_side
             else ""
@@ -517,7 +515,7 @@ def page(results: dict) -> str:
         run = results["full_runs"].get(name)
         if run:
             full_total += run["seconds"]
-            jobs = (run.get("together") or {}).get("jobs", 1)
+            jobs = run.get("jobs", 1)
             threads = run.get("intra_op_threads") or "default"
             full = (
                 f"{run['seconds'] / 60:.1f} | {jobs} | {run['load_before']} | {threads} "
@@ -528,21 +526,32 @@ def page(results: dict) -> str:
         lines.append(f"| {name} | {quick:.0f} | {full} |")
     quick_total = sum(results["quick_seconds"].values())
     recorded = sum(1 for run in results["full_runs"].values() if run)
-    together = whole_book(results["full_runs"])
+    whole = results.get("whole_book_run")
     target_text = f"(target for the whole book: ≤ {TARGETS['full_minutes']} minutes on two cores)"
-    if together:
+    if whole:
+        threads = whole["intra_op_threads"] or "TensorFlow's default"
+        rerun = [
+            name
+            for name, seconds in whole["chapters"].items()
+            if (results["full_runs"].get(name) or {}).get("seconds") != seconds
+        ]
         full_text = (
-            f"Full mode, the whole book in one `make execute` ({together['jobs']} chapters at a"
-            " time, the longest first): **"
-            f"{together['seconds'] / 60:.1f} minutes** from its start to the end of its last"
-            f" chapter {target_text}; the chapters' own times add up to {full_total / 60:.1f}."
+            f"Full mode, the last run of the whole book (`make execute` on {whole['date']},"
+            f" {whole['jobs']} chapter(s) at a time, intra-op threads: {threads}): **"
+            f"{whole['seconds'] / 60:.1f} minutes** from its start to the end of its last chapter"
+            f" {target_text}; its chapters' own times add up to"
+            f" {sum(whole['chapters'].values()) / 60:.1f}."
+            + (
+                f" Re-run on their own since (the table shows their latest run): {', '.join(rerun)}."
+                if rerun
+                else ""
+            )
         )
     else:
         full_text = (
             f"Full mode: the chapters' own times add up to **{full_total / 60:.1f} minutes**"
             f" ({recorded} of {len(results['quick_seconds'])} chapters recorded) {target_text}."
-            " Their stored outputs do not all come from one `make execute`, so the page cannot"
-            " give its wall time."
+            " No run of the whole book is recorded, so the page cannot give its wall time."
         )
     lines += [
         "",
@@ -602,17 +611,11 @@ def threads_paragraph(book: dict, alone: dict, side_by_side: dict, cores: int) -
     return text
 
 
-def whole_book(full_runs: dict[str, dict | None]) -> dict | None:
-    """When every chapter's stored outputs come from one ``tools/execute.py`` invocation: its
-    chapters at a time and its wall time (from its start to the end of its last chapter)."""
-    runs = list(full_runs.values())
-    if not runs or any(not run or not run.get("together") for run in runs):
-        return None
-    if any(run["together"] != runs[0]["together"] for run in runs):
-        return None
-    started = datetime.fromisoformat(runs[0]["together"]["started"])
-    ends = [datetime.fromisoformat(run["started"]).timestamp() + run["seconds"] for run in runs]
-    return {"jobs": runs[0]["together"]["jobs"], "seconds": max(ends) - started.timestamp()}
+def whole_book_run() -> dict | None:
+    """The last full-mode run of every chapter in one invocation, as ``tools/execute.py``
+    recorded it (None if there was none)."""
+    path = execute.WHOLE_BOOK_RUN
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def gpu_expectation(full_runs: dict[str, dict | None]) -> list[str]:
@@ -656,7 +659,7 @@ def refresh_page() -> None:
             f"{RESULTS.name} was measured with settings this script no longer has"
             f" ({', '.join(sorted(unknown))}): run `make benchmark`"
         )
-    write({**results, "full_runs": stored_full_runs()})
+    write({**results, "full_runs": stored_full_runs(), "whole_book_run": whole_book_run()})
 
 
 def main(argv=None) -> int:

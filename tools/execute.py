@@ -16,6 +16,7 @@ by side get more done, and its weights come out bit-identical either way.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -33,13 +34,13 @@ def execute(
     write: bool,
     timeout: int,
     threads: int | None = None,
-    together: dict | None = None,
+    jobs: int = 1,
 ) -> float:
     """Run every cell of ``notebook``; store the outputs (and the run's time) when ``write``.
 
-    ``threads`` sets TensorFlow's intra-op threads (None: TensorFlow's default, every core).
-    ``together`` describes the invocation this chapter ran in (its start, how many chapters ran
-    at once), stored beside the chapter's own time. Returns the seconds the run took.
+    ``threads`` sets TensorFlow's intra-op threads (None: TensorFlow's default, every core);
+    ``jobs`` says how many chapters ran at once, for the record. Returns the seconds the run
+    took.
     """
     kernel_env = {**os.environ, "BOOK_QUICK": "1" if quick else "0", "BOOK_BATCH": "1"}
     if threads:
@@ -56,7 +57,6 @@ def execute(
         store_widget_state=False,
     )
     load = os.getloadavg()[0]
-    started = datetime.now().astimezone().isoformat()
     start = time.perf_counter()
     client.execute(env=kernel_env)
     seconds = time.perf_counter() - start
@@ -78,15 +78,23 @@ def execute(
             "load_before": round(load, 2),
             "cpus": os.cpu_count(),
             "date": time.strftime("%Y-%m-%d"),
-            "started": started,
             "intra_op_threads": kernel_env.get("TF_NUM_INTRAOP_THREADS"),  # None: the default
-            # the invocation: {"started": ..., "jobs": chapters at once}, for the book's wall time
-            "together": together,
+            "jobs": jobs,  # chapters that ran at once
             # where the time goes: [cell index, seconds] of the five slowest cells
             "slowest_cells": [[index, round(secs, 1)] for index, secs in slowest],
         }
         nbformat.write(nb, notebook)
     return seconds
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The last full-mode run of every chapter in one invocation (`make execute`): its wall time.
+WHOLE_BOOK_RUN = ROOT / "book" / "whole_book_run.json"
+
+
+def chapters() -> list[Path]:
+    """The book's chapter notebooks, in order."""
+    return sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 
 
 def threads_per_job(jobs: int) -> int | None:
@@ -131,7 +139,7 @@ def main() -> int:
         parser.error(f"--jobs {args.jobs}: run at least one chapter at a time")
     # the caller's choice of threads stands
     threads = None if "TF_NUM_INTRAOP_THREADS" in os.environ else threads_per_job(args.jobs)
-    together = {"started": datetime.now().astimezone().isoformat(), "jobs": args.jobs}
+    started = datetime.now().astimezone()
     start = time.perf_counter()
     times, failures = {}, {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -143,7 +151,7 @@ def main() -> int:
                 not args.no_write,
                 args.timeout,
                 threads,
-                together,
+                args.jobs,
             ): notebook
             for notebook in longest_first(args.notebooks, args.mode)
         }
@@ -160,16 +168,38 @@ def main() -> int:
                 print(f"{notebook}: FAILED ({type(error).__name__})\n{error}", flush=True)
             else:
                 print(f"{notebook}: {times[notebook]:.0f} s", flush=True)
+    wall = time.perf_counter() - start
     print(
-        f"total: {time.perf_counter() - start:.0f} s for {len(times)} chapter(s) in {args.mode} "
-        f"mode, {args.jobs} at a time (their own times add up to {sum(times.values()):.0f} s)"
+        f"total: {wall:.0f} s for {len(times)} chapter(s) in {args.mode} mode, {args.jobs} at a "
+        f"time (their own times add up to {sum(times.values()):.0f} s)"
     )
     if args.mode == "full" and not args.no_write:
+        whole_book = {path.resolve() for path in chapters()}
+        if not failures and {path.resolve() for path in times} == whole_book:
+            record_whole_book(started, wall, args.jobs, threads, times)
         refresh_generated_pages()
     if failures:
         print(f"{len(failures)} chapter(s) failed: {', '.join(map(str, failures))}")
         return 1
     return 0
+
+
+def record_whole_book(
+    started: datetime, wall: float, jobs: int, threads: int | None, times: dict[Path, float]
+) -> None:
+    """Write WHOLE_BOOK_RUN: the wall time of a run of every chapter, and each chapter's time."""
+    record = {
+        "date": started.strftime("%Y-%m-%d"),
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(wall, 1),
+        "jobs": jobs,
+        # what the kernels had, as in each chapter's record (None: TensorFlow's default)
+        "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", threads and str(threads)),
+        "cpus": os.cpu_count(),
+        "chapters": {path.stem: round(seconds, 1) for path, seconds in sorted(times.items())},
+    }
+    WHOLE_BOOK_RUN.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"{WHOLE_BOOK_RUN}: the whole book's run recorded", flush=True)
 
 
 def refresh_generated_pages() -> None:
