@@ -33,10 +33,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 # Two workers (pytest-xdist), each notebook whole on one of them: the machine's two cores both busy.
+# tests/conftest.py orders the files: the site's build beside the slowest chapter, long ones first.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
-	BOOK_QUICK=$(BOOK_QUICK) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	BOOK_QUICK=$(BOOK_QUICK) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-compat: $(STAMP)
 	$(BIN)/python tools/compat.py

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests; the maintainer tools in tools/ are importable from every test."""
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -59,3 +60,32 @@ def clean_env(monkeypatch, tmp_path):
     for name in ("BOOK_QUICK", "BOOK_BATCH", "BOOK_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order the files for `make test`'s two workers, which pytest-xdist (``--dist loadfile
+    --no-loadscope-reorder``) hands out whole in this order: a file that needs the built site,
+    the slowest chapter, then the other files that need the site, the other chapters slowest
+    first (by their quick-mode times on the page "How fast is this book?"), and the unit tests.
+    One worker builds the site (the ``site`` fixture) while the other starts the slowest chapter,
+    instead of both waiting for the build, and no long chapter starts last. (``--dist loadgroup``
+    could keep the site's files on one worker, but pytest 9.2 breaks it: pytest-xdist#1386.)"""
+    benchmark = ROOT / "book" / "benchmark.json"
+    quick = (
+        json.loads(benchmark.read_text()).get("quick_seconds", {}) if benchmark.is_file() else {}
+    )
+    by_file: dict[Path, list] = {}
+    for item in items:
+        by_file.setdefault(item.path, []).append(item)
+    site = [
+        path
+        for path, its in by_file.items()
+        if any("site" in getattr(i, "fixturenames", ()) for i in its)
+    ]
+    chapters = sorted(
+        (path for path in by_file if path.suffix == ".ipynb"),
+        key=lambda path: -quick.get(path.stem, 0.0),
+    )
+    others = [path for path in by_file if path not in site and path not in chapters]
+    order = site[:1] + chapters[:1] + site[1:] + chapters[1:] + others
+    items[:] = [item for path in order for item in by_file[path]]

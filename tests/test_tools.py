@@ -125,23 +125,29 @@ def test_execute_runs_chapters_side_by_side_on_their_share_of_the_cores(tmp_path
 
 def test_a_full_run_of_every_chapter_records_the_whole_books_wall_time(tmp_path, monkeypatch):
     (tmp_path / "chapters").mkdir()
-    notebooks = [
+    for i in (1, 2):
         write_notebook(tmp_path / "chapters" / f"0{i}_demo.ipynb", new_code_cell("print('ran')"))
-        for i in (1, 2)
-    ]
+    monkeypatch.chdir(tmp_path)  # relative paths, as `make execute` passes them
     monkeypatch.setattr(execute, "ROOT", tmp_path)
     monkeypatch.setattr(execute, "WHOLE_BOOK_RUN", tmp_path / "whole_book_run.json")
     refreshed = []  # the generated pages of the real book stay as they are
     monkeypatch.setattr(execute, "refresh_generated_pages", lambda: refreshed.append(True))
-    monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "2", str(notebooks[0])])
-    assert execute.main() == 0
+
+    def run(*notebooks: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "2", *notebooks])
+        return execute.main()
+
+    assert run("chapters/01_demo.ipynb") == 0
     assert not execute.WHOLE_BOOK_RUN.exists()  # one chapter is not the book
-    monkeypatch.setattr(sys, "argv", ["execute.py", "--jobs", "2", *map(str, notebooks)])
-    assert execute.main() == 0
+    assert run("chapters/01_demo.ipynb", "chapters/02_demo.ipynb") == 0
     record = json.loads(execute.WHOLE_BOOK_RUN.read_text())
     assert record["jobs"] == 2 and set(record["chapters"]) == {"01_demo", "02_demo"}
     assert record["seconds"] >= max(record["chapters"].values())
-    assert refreshed == [True, True]  # after each full run
+    before = execute.WHOLE_BOOK_RUN.read_text()
+    write_notebook(tmp_path / "chapters" / "02_demo.ipynb", new_code_cell("1 / 0"))
+    assert run("chapters/01_demo.ipynb", "chapters/02_demo.ipynb") == 1
+    assert execute.WHOLE_BOOK_RUN.read_text() == before  # a failed run is not the book's run
+    assert refreshed == [True, True, True]  # after each full run
 
 
 def test_the_callers_threads_stand(tmp_path, monkeypatch):

@@ -27,6 +27,15 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+ROOT = Path(__file__).resolve().parents[1]
+#: The last full-mode run of every chapter in one invocation (`make execute`): its wall time.
+WHOLE_BOOK_RUN = ROOT / "book" / "whole_book_run.json"
+
+
+def chapters() -> list[Path]:
+    """The book's chapter notebooks, in order."""
+    return sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+
 
 def execute(
     notebook: Path,
@@ -87,16 +96,6 @@ def execute(
     return seconds
 
 
-ROOT = Path(__file__).resolve().parents[1]
-#: The last full-mode run of every chapter in one invocation (`make execute`): its wall time.
-WHOLE_BOOK_RUN = ROOT / "book" / "whole_book_run.json"
-
-
-def chapters() -> list[Path]:
-    """The book's chapter notebooks, in order."""
-    return sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
-
-
 def threads_per_job(jobs: int) -> int | None:
     """TensorFlow's intra-op threads for each of ``jobs`` processes side by side: their share of
     the cores (None for one job: TensorFlow's default, every core)."""
@@ -139,6 +138,7 @@ def main() -> int:
         parser.error(f"--jobs {args.jobs}: run at least one chapter at a time")
     # the caller's choice of threads stands
     threads = None if "TF_NUM_INTRAOP_THREADS" in os.environ else threads_per_job(args.jobs)
+    kernel_threads = os.environ.get("TF_NUM_INTRAOP_THREADS", threads and str(threads))
     started = datetime.now().astimezone()
     start = time.perf_counter()
     times, failures = {}, {}
@@ -174,9 +174,10 @@ def main() -> int:
         f"time (their own times add up to {sum(times.values()):.0f} s)"
     )
     if args.mode == "full" and not args.no_write:
-        whole_book = {path.resolve() for path in chapters()}
-        if not failures and {path.resolve() for path in times} == whole_book:
-            record_whole_book(started, wall, args.jobs, threads, times)
+        ran = {path.resolve(): seconds for path, seconds in times.items()}
+        if not failures and all(path.resolve() in ran for path in chapters()):
+            record = {path: ran[path.resolve()] for path in chapters()}
+            record_whole_book(started, wall, args.jobs, kernel_threads, record)
         refresh_generated_pages()
     if failures:
         print(f"{len(failures)} chapter(s) failed: {', '.join(map(str, failures))}")
@@ -185,17 +186,14 @@ def main() -> int:
 
 
 def record_whole_book(
-    started: datetime, wall: float, jobs: int, threads: int | None, times: dict[Path, float]
+    started: datetime, wall: float, jobs: int, threads: str | None, times: dict[Path, float]
 ) -> None:
     """Write WHOLE_BOOK_RUN: the wall time of a run of every chapter, and each chapter's time."""
     record = {
         "date": started.strftime("%Y-%m-%d"),
-        "started": started.isoformat(timespec="seconds"),
         "seconds": round(wall, 1),
         "jobs": jobs,
-        # what the kernels had, as in each chapter's record (None: TensorFlow's default)
-        "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", threads and str(threads)),
-        "cpus": os.cpu_count(),
+        "intra_op_threads": threads,  # as each chapter's record has it (None: the default)
         "chapters": {path.stem: round(seconds, 1) for path, seconds in sorted(times.items())},
     }
     WHOLE_BOOK_RUN.write_text(json.dumps(record, indent=1) + "\n")
