@@ -125,6 +125,19 @@ def test_refreshing_the_page_from_measurements_of_other_settings_says_what_to_do
     assert benchmark.PAGE.read_text(encoding="utf-8") == benchmark.page(refreshed)
 
 
+def test_timing_make_test_alone_keeps_the_other_measurements(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "RESULTS", tmp_path / "benchmark.json")
+    monkeypatch.setattr(benchmark, "PAGE", tmp_path / "benchmark.md")
+    monkeypatch.setattr(benchmark.execute, "WHOLE_BOOK_RUN", tmp_path / "whole_book_run.json")
+    benchmark.RESULTS.write_text(json.dumps(measured()))
+    monkeypatch.setattr(benchmark, "time_make_test", lambda: 480.0)
+    assert benchmark.main(["--make-test-only"]) == 0
+    kept = json.loads(benchmark.RESULTS.read_text())
+    assert kept["make_test_seconds"] == 480.0
+    assert kept["throughput"] == measured()["throughput"]
+    assert "**8.0 minutes** (target ≤ 10)" in benchmark.PAGE.read_text(encoding="utf-8")
+
+
 def test_the_whole_books_wall_time_comes_from_its_last_make_execute():
     whole = {
         "date": "2026-11-27",

@@ -207,14 +207,17 @@ def test_search_finds_each_chapter_by_a_word_of_its_own(browser, served, page):
     browser.get(f"{served}/search.html?q={word}")
     found = []
 
-    def results_listed() -> bool:
+    def search_finished() -> bool:  # Sphinx lists the results one by one, then says so
+        summary = browser.execute_script(
+            "const s = document.querySelector('.search-summary'); return s ? s.innerText : '';"
+        )
         found[:] = browser.execute_script(
             "return Array.from(document.querySelectorAll('#search-results li a'))"
             ".map(a => a.getAttribute('href'));"
         )
-        return bool(found)
+        return summary.startswith(("Search finished", "Your search did not match"))
 
-    wait_until(results_listed, timeout=20)
+    wait_until(search_finished, timeout=20)
     assert any(href.split("?")[0].endswith(f"{page}.html") for href in found), (word, found)
 
 
